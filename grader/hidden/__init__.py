@@ -1,0 +1,1 @@
+"""The hidden checks of the course: one pytest module per exercise."""

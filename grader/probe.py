@@ -1,0 +1,384 @@
+"""The probe: records what multiprocessing did inside the sandbox, and never judges.
+
+It runs inside the student's processes. `install()` wraps the lifecycle calls of
+multiprocessing (Process, Pool, Queue, JoinableQueue, SimpleQueue, Lock/Semaphore,
+Pipe connections, Manager, Value/Array) so that each call appends one JSON line to
+`<probe dir>/events/<pid>.jsonl`, and registers faulthandler on SIGUSR1 so that the
+supervisor can ask any process for its Python stack (written to `stacks/<pid>.txt`).
+
+It reaches every process of the tree: forked children inherit the patched classes and
+re-open their files in an at-fork hook; spawn and forkserver children import
+`grader/_site/sitecustomize.py` (on PYTHONPATH), which calls `install_from_env()`.
+
+Calls made by multiprocessing itself (a Pool's internal queues, a Value's lock) are not
+recorded for queue, lock and pipe operations; for process lifecycle they are recorded with
+`internal: true`, so that checks can tell the student's calls from the library's.
+Only this module's standard-library imports run at start-up: it must stay light, since
+every spawned child pays for it.
+"""
+
+from __future__ import annotations
+
+import faulthandler
+import functools
+import json
+import os
+import signal
+import sys
+import time
+
+ENV_DIR = "GRADER_PROBE_DIR"
+ENV_STUDENT_FILE = "GRADER_STUDENT_FILE"
+STACK_SIGNAL = signal.SIGUSR1
+
+_MP_DIR = os.path.dirname(os.path.abspath(signal.__file__)) + os.sep + "multiprocessing" + os.sep
+_THIS_FILE = os.path.abspath(__file__).removesuffix("c")
+
+_state: dict = {"dir": None, "student": None, "fd": None, "pid": None, "stack_file": None, "patched": False}
+
+
+# --------------------------------------------------------------------------- set-up
+
+
+def install(probe_dir: str, student_file: str) -> None:
+    """Start recording in this process and in every process it starts."""
+    os.environ[ENV_DIR] = probe_dir
+    os.environ[ENV_STUDENT_FILE] = student_file
+    _state["dir"] = probe_dir
+    _state["student"] = student_file
+    _open_files()
+    if not _state["patched"]:
+        _state["patched"] = True
+        os.register_at_fork(after_in_child=_open_files)
+        _patch_all()
+
+
+def install_from_env() -> None:
+    """Called by sitecustomize in spawn and forkserver children."""
+    probe_dir = os.environ.get(ENV_DIR)
+    if probe_dir and os.path.isdir(probe_dir):
+        install(probe_dir, os.environ.get(ENV_STUDENT_FILE, ""))
+
+
+def _open_files() -> None:
+    pid = os.getpid()
+    if _state["pid"] == pid or _state["dir"] is None:
+        return
+    _state["pid"] = pid
+    old_fd = _state["fd"]
+    if old_fd is not None:
+        try:
+            os.close(old_fd)
+        except OSError:
+            pass
+    try:
+        _state["fd"] = os.open(
+            os.path.join(_state["dir"], "events", f"{pid}.jsonl"), os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600
+        )
+        stack_file = open(os.path.join(_state["dir"], "stacks", f"{pid}.txt"), "w")  # noqa: SIM115
+        faulthandler.register(STACK_SIGNAL, file=stack_file, all_threads=True, chain=False)
+        old_stack_file = _state["stack_file"]
+        _state["stack_file"] = stack_file
+        if old_stack_file is not None:
+            old_stack_file.close()
+    except OSError:
+        _state["fd"] = None
+
+
+# --------------------------------------------------------------------------- recording
+
+
+def _caller() -> tuple[bool, str | None]:
+    """(called by multiprocessing itself?, "file.py:line" of the nearest student frame)."""
+    frame = sys._getframe(2)
+    while frame is not None and frame.f_code.co_filename.startswith(_THIS_FILE[:-3]):
+        frame = frame.f_back
+    internal = frame is not None and frame.f_code.co_filename.startswith(_MP_DIR)
+    student = _state["student"]
+    where = None
+    depth = 0
+    while frame is not None and depth < 12:
+        if frame.f_code.co_filename == student:
+            where = f"{os.path.basename(student)}:{frame.f_lineno}"
+            break
+        frame = frame.f_back
+        depth += 1
+    return internal, where
+
+
+def emit(kind: str, internal: bool = False, where: str | None = None, **data) -> None:
+    """Append one event to this process's log. Never raises."""
+    fd = _state["fd"]
+    if fd is None:
+        return
+    record = {"t": time.monotonic(), "pid": os.getpid(), "kind": kind, "internal": internal, "where": where}
+    record.update(data)
+    try:
+        os.write(fd, (json.dumps(record, default=repr) + "\n").encode())
+    except (OSError, ValueError):
+        pass
+
+
+def _func_name(func) -> str:
+    return getattr(func, "__qualname__", None) or getattr(func, "__name__", None) or type(func).__name__
+
+
+def _wrap(cls, name: str, kind: str, *, skip_internal: bool, after=None, before=None):
+    """Replace cls.name by a wrapper that records `kind` at the call (and after, if asked)."""
+    original = cls.__dict__.get(name)
+    if original is None:
+        return
+
+    @functools.wraps(original)
+    def wrapper(self, *args, **kwargs):
+        internal, where = _caller()
+        if skip_internal and internal:
+            return original(self, *args, **kwargs)
+        extra = before(self, *args, **kwargs) if before else {}
+        if after is None:
+            emit(kind, internal, where, **extra)
+            return original(self, *args, **kwargs)
+        called = time.monotonic()
+        result = original(self, *args, **kwargs)
+        emit(kind, internal, where, called=called, **extra, **after(self, result))
+        return result
+
+    setattr(cls, name, wrapper)
+
+
+# --------------------------------------------------------------------------- the patches
+
+
+def _patch_all() -> None:
+    _patch_process()
+    _patch_pool()
+    _patch_queues()
+    _patch_synchronize()
+    _patch_connection()
+    _patch_managers()
+    _patch_sharedctypes()
+
+
+def _proc(self) -> dict:
+    return {"child": self._popen.pid if getattr(self, "_popen", None) else None, "name": self.name}
+
+
+def _patch_process() -> None:
+    from multiprocessing import process
+
+    cls = process.BaseProcess
+    _wrap(cls, "start", "process.start", skip_internal=False,
+          before=lambda self: {"name": self.name, "daemon": self.daemon,
+                               "target": _func_name(self._target) if self._target else None},
+          after=lambda self, _: {"child": self.pid})
+    _wrap(cls, "join", "process.join", skip_internal=False, before=lambda self, *a, **k: _proc(self),
+          after=lambda self, _: {"exitcode": self._popen.poll() if getattr(self, "_popen", None) else None})
+    _wrap(cls, "terminate", "process.terminate", skip_internal=False, before=lambda self: _proc(self))
+    _wrap(cls, "kill", "process.kill", skip_internal=False, before=lambda self: _proc(self))
+    _wrap(cls, "close", "process.close", skip_internal=False, before=lambda self: _proc(self))
+
+    original_bootstrap = cls._bootstrap
+
+    @functools.wraps(original_bootstrap)
+    def _bootstrap(self, *args, **kwargs):
+        emit("process.begin", name=self.name, daemon=self.daemon, ppid=os.getppid(),
+             target=_func_name(self._target) if self._target else None)
+        exitcode = None
+        try:
+            exitcode = original_bootstrap(self, *args, **kwargs)
+            return exitcode
+        finally:
+            times = os.times()
+            emit("process.end", name=self.name, exitcode=exitcode, cpu=times.user + times.system)
+
+    cls._bootstrap = _bootstrap
+
+
+class _TaskRecordingQueue:
+    """Stands in for a Pool worker's inqueue: times every task the worker runs."""
+
+    def __init__(self, queue):
+        self._queue = queue
+
+    def __getattr__(self, name):
+        return getattr(self._queue, name)
+
+    def get(self):
+        task = self._queue.get()
+        if task is not None:
+            job, i, func, args, kwds = task
+            task = (job, i, _timed_task(func, args), args, kwds)
+        return task
+
+
+def _timed_task(func, args):
+    from multiprocessing import pool
+
+    if func in (pool.mapstar, pool.starmapstar) and args:
+        name, items = _func_name(args[0][0]), len(args[0][1])
+    else:
+        name, items = _func_name(func), 1
+
+    def run(*a, **k):
+        begin, cpu = time.monotonic(), time.process_time()
+        ok = False
+        try:
+            result = func(*a, **k)
+            ok = True
+            return result
+        finally:
+            emit("pool.task", func=name, items=items, begin=begin, ok=ok, cpu=time.process_time() - cpu)
+
+    return run
+
+
+def _patch_pool() -> None:
+    from multiprocessing import pool
+
+    original_worker = pool.worker
+
+    @functools.wraps(original_worker)
+    def worker(inqueue, outqueue, *args, **kwargs):
+        emit("pool.worker")
+        return original_worker(_TaskRecordingQueue(inqueue), outqueue, *args, **kwargs)
+
+    pool.worker = worker
+    cls = pool.Pool
+    _wrap(cls, "__init__", "pool.create", skip_internal=False,
+          after=lambda self, _: {"processes": self._processes, "workers": [p.pid for p in self._pool]})
+    for name in ("close", "terminate", "__exit__"):
+        _wrap(cls, name, "pool." + name.strip("_"), skip_internal=False)
+    _wrap(cls, "join", "pool.join", skip_internal=False, after=lambda self, _: {})
+    for name in ("apply", "apply_async", "map", "map_async", "imap", "imap_unordered", "starmap", "starmap_async"):
+        _wrap(cls, name, "pool." + name, skip_internal=True,
+              before=lambda self, func=None, *a, **k: {"func": _func_name(func)})
+    for name in ("get", "wait", "ready", "successful"):
+        _wrap(pool.ApplyResult, name, "result." + name, skip_internal=True)
+
+
+def _patch_queues() -> None:
+    from multiprocessing import queues
+
+    for cls, prefix in ((queues.Queue, "queue"), (queues.JoinableQueue, "queue"), (queues.SimpleQueue, "simplequeue")):
+        for name in ("put", "put_nowait", "close", "join_thread", "cancel_join_thread", "task_done"):
+            _wrap(cls, name, f"{prefix}.{name}", skip_internal=True,
+                  before=lambda self, *a, **k: {"queue": type(self).__name__})
+        for name in ("get", "get_nowait"):
+            _wrap(cls, name, f"{prefix}.{name}", skip_internal=True,
+                  before=lambda self, *a, **k: {"queue": type(self).__name__}, after=lambda self, _: {})
+    _wrap(queues.JoinableQueue, "join", "queue.join", skip_internal=True, after=lambda self, _: {})
+
+
+def _lock_id(self) -> dict:
+    semlock = getattr(self, "_semlock", None)
+    name = getattr(semlock, "name", None) if semlock is not None else None
+    return {"lock": name or (semlock.handle if semlock is not None else id(self)), "type": type(self).__name__}
+
+
+def _patch_synchronize() -> None:
+    from multiprocessing import synchronize
+
+    cls = synchronize.SemLock
+    original_make_methods = cls._make_methods
+
+    def _make_methods(self):
+        original_make_methods(self)
+        acquire, release = self.acquire, self.release
+
+        def probed_acquire(*args, **kwargs):
+            internal, where = _caller()
+            called = time.monotonic()
+            got = acquire(*args, **kwargs)
+            if not internal:
+                emit("lock.acquire", False, where, called=called, acquired=bool(got), **_lock_id(self))
+            return got
+
+        def probed_release():
+            internal, where = _caller()
+            if not internal:
+                emit("lock.release", False, where, **_lock_id(self))
+            return release()
+
+        self.acquire, self.release = probed_acquire, probed_release
+
+    cls._make_methods = _make_methods
+
+    def __enter__(self):
+        internal, where = _caller()
+        called = time.monotonic()
+        got = self._semlock.__enter__()
+        if not internal:
+            emit("lock.acquire", False, where, called=called, acquired=True, **_lock_id(self))
+        return got
+
+    def __exit__(self, *args):
+        internal, where = _caller()
+        if not internal:
+            emit("lock.release", False, where, **_lock_id(self))
+        return self._semlock.__exit__(*args)
+
+    cls.__enter__, cls.__exit__ = __enter__, __exit__
+
+
+def _patch_connection() -> None:
+    from multiprocessing import connection
+
+    original_pipe = connection.Pipe
+
+    @functools.wraps(original_pipe)
+    def Pipe(duplex=True):  # noqa: N802 - the name multiprocessing gives it
+        internal, where = _caller()
+        ends = original_pipe(duplex)
+        if not internal:
+            emit("pipe.create", internal, where, duplex=duplex)
+        return ends
+
+    connection.Pipe = Pipe
+    cls = connection._ConnectionBase
+    _wrap(cls, "send", "pipe.send", skip_internal=True)
+    _wrap(cls, "close", "pipe.close", skip_internal=True)
+    _wrap(cls, "recv", "pipe.recv", skip_internal=True, after=lambda self, _: {})
+
+
+def _patch_managers() -> None:
+    from multiprocessing import managers
+
+    cls = managers.BaseManager
+    original_start = cls.start
+
+    @functools.wraps(original_start)
+    def start(self, *args, **kwargs):
+        internal, where = _caller()
+        result = original_start(self, *args, **kwargs)
+        emit("manager.start", internal, where, child=self._process.pid, name=self._process.name)
+        shutdown = self.shutdown
+
+        def probed_shutdown():
+            inner_internal, inner_where = _caller()
+            emit("manager.shutdown", inner_internal, inner_where, child=self._process.pid)
+            return shutdown()
+
+        self.shutdown = probed_shutdown
+        return result
+
+    cls.start = start
+
+
+def _patch_sharedctypes() -> None:
+    from multiprocessing import sharedctypes
+
+    for name in ("Value", "Array", "RawValue", "RawArray"):
+        original = getattr(sharedctypes, name)
+
+        def make(original=original, name=name):
+            @functools.wraps(original)
+            def wrapper(typecode_or_type, *args, **kwargs):
+                internal, where = _caller()
+                if not internal:
+                    code = typecode_or_type if isinstance(typecode_or_type, str) else _func_name(typecode_or_type)
+                    emit(f"shared.{name}", internal, where, typecode=code, lock=kwargs.get("lock", True))
+                return original(typecode_or_type, *args, **kwargs)
+
+            return wrapper
+
+        setattr(sharedctypes, name, make())

@@ -1,0 +1,41 @@
+"""Reporters: each turns a `RunVerdict` into text for one audience, and does nothing else.
+
+Every module holds a pure `render(run, **options) -> str` and imports `grader.verdict` only.
+`render(run, fmt, **options)` here picks the module; options a format does not take are
+dropped, so the caller may pass `color=` and `verbose=` whatever the format.
+"""
+
+from __future__ import annotations
+
+import inspect
+from types import ModuleType
+
+from grader.report import exercism, gradescope, junit, text
+from grader.report import json as json_report
+from grader.verdict import RunVerdict
+
+FORMATS = ("text", "json", "junit", "gradescope", "exercism")
+
+_MODULES: dict[str, ModuleType] = {
+    "text": text,
+    "json": json_report,
+    "junit": junit,
+    "gradescope": gradescope,
+    "exercism": exercism,
+}
+
+
+def _accepted(module: ModuleType) -> set[str]:
+    return set(inspect.signature(module.render).parameters) - {"run"}
+
+
+def render(run: RunVerdict, fmt: str, **options) -> str:
+    """The run in format `fmt` (one of FORMATS), without a trailing newline."""
+    if fmt not in _MODULES:
+        raise ValueError(f"unknown report format {fmt!r}; choose one of: {', '.join(FORMATS)}")
+    known = set().union(*(_accepted(m) for m in _MODULES.values()))
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise TypeError(f"no reporter takes the option(s) {', '.join(unknown)}")
+    accepted = _accepted(_MODULES[fmt])
+    return _MODULES[fmt].render(run, **{k: v for k, v in options.items() if k in accepted})

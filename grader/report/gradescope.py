@@ -1,0 +1,102 @@
+"""The Gradescope report: the `results.json` its autograder reads.
+
+One test per check name of each exercise (grouped across start methods). An exercise's
+points are split evenly across its check names, so the tests of an exercise add up to its
+max_score; a check earns its share only if it passed under every start method. Gradescope
+knows only "passed" and "failed", so a check not run, or one the grader could not judge,
+is "failed" with a message that says which. The top-level `score` is the grader's own.
+"""
+
+from __future__ import annotations
+
+import json
+
+from grader.report._common import (
+    grader_error_message,
+    group_checks,
+    methods,
+    number,
+    output_excerpt,
+    problem_summary,
+)
+from grader.verdict import ExerciseVerdict, RunVerdict, Status
+
+MAX_OUTPUT_LINES = 15
+NOT_YOUR_FAULT = "This is a problem in the grader or the course, not in your code. Please tell your instructor."
+
+
+def render(run: RunVerdict, indent: int | None = 2) -> str:
+    """results.json as Gradescope documents it; student output stays hidden from stdout."""
+    tests = []
+    for index, ex in enumerate(run.exercises, start=1):
+        tests += _tests(index, ex)
+    results = {
+        "score": round(run.score, 4),
+        "execution_time": round(sum(ex.duration_s for ex in run.exercises), 2),
+        "output": _summary(run),
+        "stdout_visibility": "hidden",
+        "tests": tests,
+    }
+    return json.dumps(results, ensure_ascii=False, indent=indent)
+
+
+def shares(max_score: float, n: int) -> list[float]:
+    """`max_score` split into n shares that add up to it exactly (to 4 decimals)."""
+    cuts = [round(max_score * i / n, 4) for i in range(n + 1)]
+    return [round(b - a, 4) for a, b in zip(cuts[:-1], cuts[1:], strict=True)]
+
+
+def _tests(index: int, ex: ExerciseVerdict) -> list[dict]:
+    groups = group_checks(ex.checks)
+    if ex.status is Status.ERROR or not groups:
+        if ex.status is Status.ERROR:
+            why = f"grader error: {grader_error_message(ex)}\n{NOT_YOUR_FAULT}"
+        else:
+            why = ex.message or "No checks ran."
+        return [_test(f"{index}.1", f"{ex.exercise} · could not be graded", False, 0, ex.max_score, why)]
+    tests = []
+    for number_in_exercise, (group, share) in enumerate(zip(groups, shares(ex.max_score, len(groups)), strict=True), start=1):
+        passed = group.status is Status.PASS
+        if passed:
+            where = methods(group.results)
+            output = f"Passed under {where}." if where else "Passed."
+        else:
+            output = problem_summary(group)
+            printed = next((r.output for r in group.problems if r.output.strip()), "")
+            if printed:
+                excerpt = "\n".join("  " + line for line in output_excerpt(printed, MAX_OUTPUT_LINES))
+                output += f"\n\nYour code printed:\n{excerpt}"
+        name = f"{ex.exercise} · {group.name}"
+        tests.append(_test(f"{index}.{number_in_exercise}", name, passed, share if passed else 0, share, output))
+    return tests
+
+
+def _test(num: str, name: str, passed: bool, score: float, max_score: float, output: str) -> dict:
+    return {
+        "name": name,
+        "number": num,
+        "status": "passed" if passed else "failed",
+        "score": score,
+        "max_score": max_score,
+        "output": output,
+        "visibility": "visible",
+    }
+
+
+def _summary(run: RunVerdict) -> str:
+    lines = []
+    for ex in run.exercises:
+        if ex.status is Status.ERROR:
+            state = "could not be graded (grader error)"
+        else:
+            groups = group_checks(ex.checks)
+            passed = sum(g.status is Status.PASS for g in groups)
+            state = f"{passed} of {len(groups)} checks pass"
+        lines.append(f"{ex.exercise}: {number(ex.score)}/{number(ex.max_score)} · {state}")
+    if len(run.exercises) > 1:
+        passed = sum(ex.status is Status.PASS for ex in run.exercises)
+        lines.append(f"Total {number(run.score)}/{number(run.max_score)} · "
+                     f"{passed} of {len(run.exercises)} exercises pass")
+    if run.exercises and run.status is Status.PASS and run.final_message.strip():
+        lines.append(run.final_message.strip())
+    return "\n".join(lines)

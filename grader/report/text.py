@@ -1,0 +1,174 @@
+"""The terminal report: what a student reads after `grade exercise1`.
+
+One block per exercise: a header, one line per check (grouped across start methods), the
+first failure explained in full, a hint, and the score. Wording stays kind and plain: say
+what happened and what to do next. With `color=False` the result holds no escape codes, not
+even ones the student's code printed (they are shown as \\x1b).
+"""
+
+from __future__ import annotations
+
+from pathlib import PurePosixPath
+
+from grader.report._common import (
+    CheckGroup,
+    clean,
+    grader_error_message,
+    group_checks,
+    methods,
+    number,
+    output_excerpt,
+    shorten,
+)
+from grader.verdict import Category, CheckResult, ExerciseVerdict, RunVerdict, Status
+
+PASS, FAIL, SKIP = "✓", "✗", "–"
+MAX_OUTPUT_LINES = 15
+NAME_COLUMN_MAX = 56  # wider names push the "failed under" column no further
+NOT_YOUR_FAULT = "This is a problem in the grader or the course, not in your code. Please tell your instructor."
+
+_GREEN, _RED, _DIM, _BOLD, _RESET = "\x1b[32m", "\x1b[31m", "\x1b[2m", "\x1b[1m", "\x1b[0m"
+
+
+class _Paint:
+    """ANSI styling that collapses to plain text when color is off."""
+
+    def __init__(self, color: bool) -> None:
+        self.color = color
+
+    def _wrap(self, code: str, text: str) -> str:
+        return f"{code}{text}{_RESET}" if self.color and text else text
+
+    def green(self, text: str) -> str:
+        return self._wrap(_GREEN, text)
+
+    def red(self, text: str) -> str:
+        return self._wrap(_RED, text)
+
+    def dim(self, text: str) -> str:
+        return self._wrap(_DIM, text)
+
+    def bold(self, text: str) -> str:
+        return self._wrap(_BOLD, text)
+
+
+def render(run: RunVerdict, color: bool = False, verbose: bool = False) -> str:
+    """The whole run as terminal text (no trailing newline). verbose explains every failure."""
+    paint = _Paint(color)
+    blocks = ["\n".join(_exercise(ex, paint, verbose)) for ex in run.exercises]
+    tail = []
+    if len(run.exercises) > 1:
+        passed = sum(ex.status is Status.PASS for ex in run.exercises)
+        total = f"Total {number(run.score)}/{number(run.max_score)} · {passed} of {len(run.exercises)} exercises pass"
+        tail.append(paint.bold(total))
+    if run.exercises and run.status is Status.PASS and run.final_message.strip():
+        tail.append(paint.green(run.final_message.strip()))
+    return "\n\n".join(blocks + tail)
+
+
+def _exercise(ex: ExerciseVerdict, paint: _Paint, verbose: bool) -> list[str]:
+    groups = group_checks(ex.checks)
+    header = paint.bold(" · ".join(part for part in (ex.exercise, ex.title, ex.file) if part))
+    if ex.status is Status.PASS:
+        header += "  " + paint.green(f"{PASS} passed")
+    lines = [header, *_check_lines(groups, paint)]
+
+    if ex.status is Status.ERROR:
+        message = clean(grader_error_message(ex)).strip().splitlines() or [""]
+        lines.append(paint.red(f"  grader error: {message[0]}"))
+        lines += [f"    {line}" for line in message[1:]]
+        lines.append(f"  {NOT_YOUR_FAULT}")
+        lines += _leftovers(ex)
+        return lines
+
+    if not groups:
+        lines.append("  No checks ran." + (f" {clean(ex.message)}" if ex.message else ""))
+    failures = _merged_failures(ex.checks)
+    for failure in failures if verbose else failures[:1]:
+        lines += ["", *_explain(failure, ex, paint)]
+    if not verbose and failures:
+        others = sum(1 for g in groups if g.status in (Status.FAIL, Status.ERROR) and g.name != failures[0][0].name)
+        if others:
+            checks = "check" if others == 1 else "checks"
+            lines.append(paint.dim(f"{others} other {checks} failed too: fix this one first, "
+                                   "or use --verbose to see them all."))
+    lines += _leftovers(ex)
+    if ex.status is not Status.PASS:
+        lines.append(paint.dim(f"Hint: run `grade hint {ex.exercise}`."))
+    lines.append(_score_line(ex, groups))
+    return lines
+
+
+def _check_lines(groups: tuple[CheckGroup, ...], paint: _Paint) -> list[str]:
+    failing = [g for g in groups if g.status in (Status.FAIL, Status.ERROR)]
+    width = min(max((len(g.name) for g in failing), default=0), NAME_COLUMN_MAX)
+    lines = []
+    for group in groups:
+        if group.status is Status.PASS:
+            lines.append(f"  {paint.green(PASS)} {group.name}")
+        elif group.status is Status.FAIL:
+            lines.append(f"  {paint.red(FAIL)} {group.name.ljust(width)}  {paint.red(_under('failed', group.failed))}")
+        elif group.status is Status.ERROR:
+            label = _under("grader error", group.errored)
+            lines.append(f"  {paint.red(FAIL)} {group.name.ljust(width)}  {paint.red(label)}")
+    not_run = [g for g in groups if g.status is Status.SKIPPED]
+    if not_run:
+        checks = "check" if len(not_run) == 1 else "checks"
+        reason = shorten(not_run[0].skipped[0].message) if not_run[0].skipped else ""
+        line = f"  {SKIP} {len(not_run)} {checks} not run" + (f" ({clean(reason)})" if reason else "")
+        lines.append(paint.dim(line))
+    return lines
+
+
+def _under(verb: str, results: tuple[CheckResult, ...]) -> str:
+    where = methods(results)
+    return f"{verb} under {where}" if where else verb
+
+
+def _merged_failures(checks: tuple[CheckResult, ...]) -> list[tuple[CheckResult, ...]]:
+    """Failures in the order they ran; one check failing alike under several start methods is one entry."""
+    merged: dict[tuple, list[CheckResult]] = {}
+    for c in checks:
+        if c.status in (Status.FAIL, Status.ERROR):
+            merged.setdefault((c.name, c.status, c.category, c.message, c.location), []).append(c)
+    return [tuple(results) for results in merged.values()]
+
+
+def _explain(results: tuple[CheckResult, ...], ex: ExerciseVerdict, paint: _Paint) -> list[str]:
+    check = results[0]
+    tag = " · ".join(part for part in (check.category.value, methods(results)) if part)
+    lines = [f"{paint.red(FAIL)} {paint.bold(check.name)}   [{tag}]"]
+    message = clean(check.message).rstrip().splitlines()
+    if check.category is Category.ERROR or check.status is Status.ERROR:
+        message = [*message, NOT_YOUR_FAULT]
+    lines += [f"    {line}".rstrip() for line in message]
+    if check.location:
+        lines.append(f"    at {_location(check.location, ex.file)}")
+    printed = next((r.output for r in results if r.output.strip()), "")
+    if printed:
+        lines.append("    Your code printed:")
+        lines += [f"      {line}".rstrip() for line in output_excerpt(printed, MAX_OUTPUT_LINES)]
+    return lines
+
+
+def _location(location: str, file: str) -> str:
+    """"exercise1_process.py:23" becomes "exercises/exercise1_process.py:23", the path the student knows."""
+    path, sep, line = location.rpartition(":")
+    if sep and line.isdigit() and file and "/" not in path and PurePosixPath(file).name == path:
+        return f"{file}:{line}"
+    return location
+
+
+def _leftovers(ex: ExerciseVerdict) -> list[str]:
+    n = ex.leftover_processes
+    if n <= 0:
+        return []
+    if n == 1:
+        return ["1 process your code started was still running afterwards; the grader stopped it."]
+    return [f"{n} processes your code started were still running afterwards; the grader stopped them."]
+
+
+def _score_line(ex: ExerciseVerdict, groups: tuple[CheckGroup, ...]) -> str:
+    passed = sum(g.status is Status.PASS for g in groups)
+    checks = f"{passed} of {len(groups)} check passes" if len(groups) == 1 else f"{passed} of {len(groups)} checks pass"
+    return f"Score {number(ex.score)}/{number(ex.max_score)} · {checks} · {ex.duration_s:.2f} s"

@@ -1,0 +1,571 @@
+"""The sandbox supervisor: runs student code in an isolated process tree, with limits.
+
+One `Sandbox` is one student process (grader/sandbox_child.py) for one exercise under one
+start method. It lives in its own session, in a scratch directory holding a copy of the
+submission, under a memory cap; its output goes to a pipe that the supervisor reads and
+caps; its answers come over a second pipe as plain data. The supervisor owns the whole
+tree: this process is a child subreaper, so children that double-fork into a new session
+come back to it. Whatever the student's code does comes back as an `Observation`; this
+module raises only when the grader itself breaks.
+
+At a deadline: ask every process for its Python stack (faulthandler on SIGUSR1), then
+kill the tree. After every run: find what the student left running, record it, kill it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import json
+import os
+import re
+import select
+import shutil
+import signal
+import struct
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import psutil
+
+from . import plain
+from .observations import (
+    DIED,
+    NOT_RUN,
+    RAISED,
+    RESOURCE,
+    RETURNED,
+    TIMEOUT,
+    ErrorInfo,
+    Event,
+    Frame,
+    Leftover,
+    Observation,
+    ProcessStack,
+)
+from .probe import STACK_SIGNAL
+
+SITE_DIR = Path(__file__).parent / "_site"
+POLL_S = 0.05  # how often the tree is counted while waiting
+STACK_WAIT_S = 0.5  # longest wait for the stack dumps
+LEFTOVER_GRACE_S = 0.2  # processes still exiting when a run returns get this long
+CLOSE_WAIT_S = 2.0  # a clean exit of the sandbox process gets this long
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_mb: int = 512
+    processes: int = 64
+    output_kb: int = 64
+
+
+class SandboxError(Exception):
+    """The grader itself failed to run the sandbox (never the student's fault)."""
+
+
+_subreaper_done = False
+
+
+def become_subreaper() -> None:
+    """Orphans of the student's tree are re-parented to this process, not to init."""
+    global _subreaper_done
+    if _subreaper_done or not sys.platform.startswith("linux"):
+        return
+    libc = ctypes.CDLL(None, use_errno=True)
+    PR_SET_CHILD_SUBREAPER = 36  # noqa: N806 - the kernel's name
+    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+    _subreaper_done = True
+
+
+class Sandbox:
+    """A student's module, imported once in an isolated process, running drivers on request."""
+
+    def __init__(self, submission: Path, module_name: str, drivers_file: Path, start_method: str,
+                 timeout: float, limits: Limits = Limits()):
+        self.submission = Path(submission).resolve()
+        self.module_name = module_name
+        self.drivers_file = Path(drivers_file).resolve()
+        self.start_method = start_method
+        self.timeout = timeout
+        self.limits = limits
+        self.student_file_name = f"{module_name}.py"
+        self.dead = False  # after a hang, a crash or a resource kill, no more runs
+        self.dead_reason = ""
+        self.import_observation: Observation | None = None
+        self._proc: subprocess.Popen | None = None
+        self._scratch: Path | None = None
+        self._event_offsets: dict[str, int] = {}
+        self._pending_events: list[Event] = []
+        self._names: dict[int, tuple[str, bool | None]] = {}
+        self._helpers: set[int] = set()
+        self._worker_pid: int | None = None
+        self._own_pid = os.getpid()
+        self._output = bytearray()
+        self._output_total = 0
+        self._reply_buffer = bytearray()
+        try:
+            self._source = tuple(self.submission.read_text(errors="replace").splitlines())
+        except OSError:
+            self._source = ()
+
+    # ------------------------------------------------------------------ life cycle
+
+    def __enter__(self) -> Sandbox:
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def start(self) -> Observation:
+        """Start the process and import the student's module; the outcome of the import."""
+        become_subreaper()
+        self._scratch = Path(tempfile.mkdtemp(prefix="grade-"))
+        for sub in ("events", "stacks", "work"):
+            (self._scratch / sub).mkdir()
+        student_copy = self._scratch / "work" / self.student_file_name
+        shutil.copyfile(self.submission, student_copy)
+        self._student_path = str(student_copy)
+        self._preexisting = {p.pid for p in psutil.Process(self._own_pid).children()}
+
+        request_r, self._request_w = os.pipe()
+        self._reply_r, reply_w = os.pipe()
+        self._output_r, output_w = os.pipe()
+        for fd in (self._reply_r, self._output_r):
+            os.set_blocking(fd, False)
+        config = {
+            "request_fd": request_r, "reply_fd": reply_w, "memory_mb": self.limits.memory_mb,
+            "student_file": self._student_path, "student_module": self.module_name,
+            "drivers_file": str(self.drivers_file), "drivers_module": self.drivers_file.stem,
+            "probe_dir": str(self._scratch), "start_method": self.start_method,
+        }
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHONOPTIMIZE", "PYTHONINSPECT", "GRADER_"))}
+        env["PYTHONPATH"] = os.pathsep.join([str(SITE_DIR), str(self.drivers_file.parent)])
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+        env["PYTHONUNBUFFERED"] = "1"
+        env["PYTHONIOENCODING"] = "utf-8"
+        env["GRADER_SANDBOX"] = json.dumps(config)
+        try:
+            self._proc = subprocess.Popen(
+                [sys.executable, "-c", "from grader.sandbox_child import main; main()"],
+                cwd=self._scratch / "work", env=env, stdin=subprocess.DEVNULL, stdout=output_w, stderr=output_w,
+                pass_fds=(request_r, reply_w), start_new_session=True,
+            )
+        except OSError as error:
+            raise SandboxError(f"could not start Python for the sandbox: {error}") from error
+        finally:
+            for fd in (request_r, reply_w, output_w):
+                os.close(fd)
+        started = time.monotonic()
+        hello = self._await(started + self.timeout + 5)
+        if not isinstance(hello, dict) or hello.get("type") != "hello":
+            self._kill_tree()
+            raise SandboxError(f"the sandbox process did not start ({hello}); output: {self._take_output()[0][:500]}")
+        self._worker_pid = hello["pid"]
+        self._names[self._worker_pid] = ("MainProcess", False)
+        reply = self._await(started + self.timeout)
+        self.import_observation = self._observe("(import)", reply, started)
+        if self.import_observation.outcome == RETURNED:
+            self.import_observation = None
+        else:
+            self.dead = True
+            self.dead_reason = "the module failed to import"
+        return self.import_observation
+
+    def run(self, driver: str, *args) -> Observation:
+        """Run one driver (a function of the drivers module) on the student's module."""
+        if self._proc is None:
+            raise SandboxError("Sandbox.run() before start()")
+        if self.dead:
+            return self._make(driver, NOT_RUN, detail=self.dead_reason)
+        started = time.monotonic()
+        try:
+            _write_message(self._request_w, {"type": "run", "driver": driver, "args": plain.encode(list(args))})
+        except OSError:
+            return self._observe(driver, "eof", started)
+        reply = self._await(started + self.timeout)
+        return self._observe(driver, reply, started)
+
+    def close(self) -> None:
+        """End the sandbox: let the process exit cleanly if it can, then kill what is left."""
+        if self._proc is None:
+            return
+        if self._proc.poll() is None and not self.dead:
+            try:
+                _write_message(self._request_w, {"type": "exit"})
+                self._proc.wait(CLOSE_WAIT_S)
+            except (OSError, subprocess.TimeoutExpired):
+                pass
+        self._kill_tree()
+        for fd in (self._request_w, self._reply_r, self._output_r):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+        if self._scratch is not None:
+            shutil.rmtree(self._scratch, ignore_errors=True)
+        self._proc = None
+
+    # ------------------------------------------------------------------ waiting
+
+    def _await(self, deadline: float):
+        """The next reply, or "eof", "timeout", or ("resource", detail)."""
+        next_count = time.monotonic() + POLL_S
+        while True:
+            message = self._parse_reply()
+            if message is not None:
+                return message
+            now = time.monotonic()
+            if now >= deadline:
+                return "timeout"
+            wait = max(0.0, min(deadline, next_count) - now)
+            try:
+                ready, _, _ = select.select([self._reply_r, self._output_r], [], [], wait)
+            except InterruptedError:
+                continue
+            if self._output_r in ready:
+                self._drain_output()
+            if self._reply_r in ready:
+                try:
+                    chunk = os.read(self._reply_r, 1 << 16)
+                except BlockingIOError:
+                    chunk = None
+                if chunk == b"":
+                    self._drain_output()
+                    return self._parse_reply() or "eof"
+                if chunk:
+                    self._reply_buffer += chunk
+            if time.monotonic() >= next_count:
+                next_count = time.monotonic() + POLL_S
+                count = sum(1 for p in self._tree() if _running(p))
+                if count > self.limits.processes:
+                    return ("resource", f"your code had {count} processes running at once; the limit is "
+                                        f"{self.limits.processes}")
+
+    def _parse_reply(self) -> dict | None:
+        if len(self._reply_buffer) < 4:
+            return None
+        (size,) = struct.unpack(">I", self._reply_buffer[:4])
+        if len(self._reply_buffer) < 4 + size:
+            return None
+        body = bytes(self._reply_buffer[4:4 + size])
+        del self._reply_buffer[:4 + size]
+        return json.loads(body)
+
+    def _drain_output(self) -> None:
+        limit = self.limits.output_kb * 1024
+        while True:
+            try:
+                chunk = os.read(self._output_r, 1 << 16)
+            except (BlockingIOError, OSError):
+                return
+            if not chunk:
+                return
+            self._output_total += len(chunk)
+            room = limit - len(self._output)
+            if room > 0:
+                self._output += chunk[:room]
+
+    def _take_output(self) -> tuple[str, int]:
+        self._drain_output()
+        text = self._output.decode("utf-8", errors="replace")
+        total = self._output_total
+        self._output.clear()
+        self._output_total = 0
+        return text, total
+
+    # ------------------------------------------------------------------ observing
+
+    def _observe(self, driver: str, reply, started: float) -> Observation:
+        duration = time.monotonic() - started
+        if isinstance(reply, dict):
+            self._helpers.update(reply.get("helpers", ()))
+        if isinstance(reply, dict) and reply.get("type") == "result":
+            leftovers = self._collect_leftovers()
+            if reply["ok"]:
+                return self._make(driver, RETURNED, duration=duration, value=plain.decode(reply["value"]),
+                                  leftovers=leftovers, daemons=reply.get("daemons_stopped", ()))
+            return self._make(driver, RAISED, duration=duration, error=ErrorInfo.from_dict(reply["error"]),
+                              leftovers=leftovers, daemons=reply.get("daemons_stopped", ()))
+        if isinstance(reply, dict) and reply.get("type") == "imported":
+            return self._make(driver, RETURNED, duration=duration)
+        if isinstance(reply, dict) and reply.get("type") == "drivers_failed":
+            self._kill_tree()
+            raise SandboxError(f"the hidden checks' drivers failed to import: {reply['error']['traceback']}")
+        if isinstance(reply, dict) and reply.get("type") == "import_failed":
+            self._kill_tree()
+            return self._make(driver, RAISED, duration=duration, error=ErrorInfo.from_dict(reply["error"]))
+        self.dead = True
+        if reply == "timeout":
+            stacks = self._dump_stacks([p for p in self._tree() if not self._is_helper(p)])
+            self._kill_tree()
+            self.dead_reason = f"an earlier check ({driver}) hung"
+            return self._make(driver, TIMEOUT, duration=duration, stacks=stacks,
+                              detail=f"no answer within {self.timeout:g} s")
+        if isinstance(reply, tuple) and reply[0] == "resource":
+            self._kill_tree()
+            self.dead_reason = f"an earlier check ({driver}) exceeded a limit"
+            return self._make(driver, RESOURCE, duration=duration, detail=reply[1])
+        status = self._proc.poll()
+        if status is None:
+            try:
+                status = self._proc.wait(0.5)
+            except subprocess.TimeoutExpired:
+                status = None
+        self._kill_tree()
+        self.dead_reason = f"an earlier check ({driver}) ended the process"
+        return self._make(driver, DIED, duration=duration, detail=_describe_exit(status))
+
+    def _make(self, driver: str, outcome: str, *, duration: float = 0.0, value=None, error=None,
+              stacks=(), leftovers=(), daemons=(), detail: str = "") -> Observation:
+        output, total = self._take_output()
+        return Observation(
+            driver=driver, start_method=self.start_method, outcome=outcome, value=value, error=error,
+            duration_s=duration, output=output, output_bytes=total, output_limit=self.limits.output_kb * 1024,
+            events=self._take_events(), stacks=tuple(stacks), leftovers=tuple(leftovers),
+            daemons_stopped=tuple(d.get("name", "?") for d in daemons if isinstance(d, dict)),
+            detail=detail, student_file=self.student_file_name, student_source=self._source,
+        )
+
+    def _take_events(self) -> tuple[Event, ...]:
+        self._read_events()
+        events = tuple(sorted(self._pending_events, key=lambda e: e.t))
+        self._pending_events.clear()
+        return events
+
+    def _read_events(self) -> None:
+        """Move what the probe wrote since the last call into the pending events."""
+        if self._scratch is None:
+            return
+        events = []
+        for path in (self._scratch / "events").glob("*.jsonl"):
+            offset = self._event_offsets.get(path.name, 0)
+            try:
+                with open(path, "rb") as f:
+                    f.seek(offset)
+                    data = f.read()
+            except OSError:
+                continue
+            end = data.rfind(b"\n") + 1
+            self._event_offsets[path.name] = offset + end
+            for line in data[:end].splitlines():
+                try:
+                    record = json.loads(line)
+                    events.append(Event(t=record.pop("t"), pid=record.pop("pid"), kind=record.pop("kind"),
+                                        internal=record.pop("internal", False), where=record.pop("where", None),
+                                        data=record))
+                except (ValueError, KeyError, TypeError):
+                    continue
+        events.sort(key=lambda e: e.t)
+        for e in events:
+            if e.kind == "process.begin":
+                self._names[e.pid] = (str(e.get("name")), e.get("daemon"))
+            elif e.kind == "manager.start" and e.get("child"):
+                self._names.setdefault(e.get("child"), (str(e.get("name")), False))
+        self._pending_events.extend(events)
+
+    # ------------------------------------------------------------------ the process tree
+
+    def _tree(self) -> list[psutil.Process]:
+        """Every process of the sandbox: the nanny's descendants and orphans re-parented here."""
+        found: dict[int, psutil.Process] = {}
+        roots = []
+        try:
+            for child in psutil.Process(self._own_pid).children():
+                if child.pid not in self._preexisting:
+                    roots.append(child)
+        except psutil.Error:
+            pass
+        for root in roots:
+            found[root.pid] = root
+            try:
+                for p in root.children(recursive=True):
+                    found[p.pid] = p
+            except psutil.Error:
+                continue
+        return list(found.values())
+
+    def _is_helper(self, p: psutil.Process) -> bool:
+        """multiprocessing's resource tracker and fork server: the library's, not the student's."""
+        if p.pid in self._helpers:
+            return True
+        try:
+            # Children of the fork server share its command line: only the worker's own children count.
+            command = " ".join(p.cmdline()) if p.ppid() == self._worker_pid else ""
+        except psutil.Error:
+            return False
+        if "multiprocessing.resource_tracker" in command or "multiprocessing.forkserver" in command:
+            self._helpers.add(p.pid)
+            return True
+        return False
+
+    def _collect_leftovers(self) -> tuple[Leftover, ...]:
+        ignored = {self._worker_pid, self._proc.pid} | self._helpers
+        deadline = time.monotonic() + LEFTOVER_GRACE_S
+        while True:
+            self._read_events()
+            alive = [p for p in self._tree() if p.pid not in ignored and _running(p) and not self._is_helper(p)]
+            if not alive or time.monotonic() >= deadline:
+                break
+            time.sleep(0.01)
+        if not alive:
+            return ()
+        stacks = {s.pid: s for s in self._dump_stacks(alive)}
+        leftovers = []
+        for p in alive:
+            name, daemon = self._names.get(p.pid, (_os_name(p), None))
+            leftovers.append(Leftover(pid=p.pid, name=name, daemon=daemon, stack=stacks.get(p.pid)))
+        _kill(alive)
+        self._reap_orphans()
+        return tuple(leftovers)
+
+    def _dump_stacks(self, procs: list[psutil.Process]) -> list[ProcessStack]:
+        """Ask each Python process of `procs` for its stack; parse what they wrote."""
+        asked = {}
+        for p in procs:
+            path = self._scratch / "stacks" / f"{p.pid}.txt"
+            if not _handles_stack_signal(p.pid) or not path.exists():
+                continue
+            asked[p.pid] = (path, path.stat().st_size)
+            try:
+                os.kill(p.pid, STACK_SIGNAL)
+            except OSError:
+                asked.pop(p.pid)
+        deadline = time.monotonic() + STACK_WAIT_S
+        sizes: dict[int, int] = {}
+        while asked and time.monotonic() < deadline:
+            time.sleep(0.02)
+            grown = {pid: path.stat().st_size for pid, (path, start) in asked.items() if path.stat().st_size > start}
+            if len(grown) == len(asked) and grown == sizes:
+                break
+            sizes = grown
+        self._read_events()
+        stacks = []
+        for pid, (path, start) in asked.items():
+            with open(path, errors="replace") as f:
+                f.seek(start)
+                text = f.read()
+            name, daemon = self._names.get(pid, (f"pid {pid}", None))
+            stacks.append(ProcessStack(pid=pid, name=name, daemon=daemon, threads=_parse_faulthandler(text)))
+        stacks.sort(key=lambda s: (s.pid != self._worker_pid, s.pid))
+        return stacks
+
+    def _kill_tree(self) -> None:
+        """Kill every process of the sandbox, escaped ones included, and reap our own."""
+        if self._proc is None:
+            return
+        tracker_spared_until = time.monotonic() + 0.5  # let the resource tracker unlink what it tracked
+        for _ in range(200):
+            procs = self._tree()
+            targets = [p for p in procs if p.pid not in self._helpers or time.monotonic() > tracker_spared_until]
+            if not procs:
+                break
+            try:
+                os.killpg(self._proc.pid, signal.SIGKILL)
+            except OSError:
+                pass
+            _kill(targets, stop_first=True)
+            self._proc.poll()
+            self._reap_orphans()
+            time.sleep(0.005)
+        try:
+            self._proc.wait(1.0)
+        except subprocess.TimeoutExpired:
+            pass
+
+    def _reap_orphans(self) -> None:
+        """Collect the exit status of re-parented orphans (only pids that are ours)."""
+        try:
+            children = psutil.Process(self._own_pid).children()
+        except psutil.Error:
+            return
+        for child in children:
+            if child.pid in self._preexisting or (self._proc is not None and child.pid == self._proc.pid):
+                continue
+            try:
+                os.waitpid(child.pid, os.WNOHANG)
+            except ChildProcessError:
+                pass
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _write_message(fd: int, message: dict) -> None:
+    data = json.dumps(message).encode()
+    view = memoryview(struct.pack(">I", len(data)) + data)
+    while view:
+        view = view[os.write(fd, view):]
+
+
+def _running(p: psutil.Process) -> bool:
+    try:
+        return p.status() not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
+    except psutil.Error:
+        return False
+
+
+def _os_name(p: psutil.Process) -> str:
+    try:
+        return p.name()
+    except psutil.Error:
+        return f"pid {p.pid}"
+
+
+def _kill(procs: list[psutil.Process], stop_first: bool = False) -> None:
+    if stop_first:
+        for p in procs:
+            try:
+                p.send_signal(signal.SIGSTOP)
+            except psutil.Error:
+                pass
+    for p in procs:
+        try:
+            p.send_signal(signal.SIGKILL)
+        except psutil.Error:
+            pass
+
+
+def _handles_stack_signal(pid: int) -> bool:
+    """True once the process has installed its stack handler (an early SIGUSR1 would kill it)."""
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) & (1 << (STACK_SIGNAL - 1)))
+    except (OSError, ValueError):
+        return False
+    return False
+
+
+_THREAD_RE = re.compile(r"^(Current thread|Thread) ")
+_FRAME_RE = re.compile(r'^\s+File "(.*)", line (\d+) in (.*)$')
+
+
+def _parse_faulthandler(text: str) -> tuple[tuple[Frame, ...], ...]:
+    threads: list[list[Frame]] = []
+    for line in text.splitlines():
+        if _THREAD_RE.match(line) or (line.startswith("Stack") and not threads):
+            threads.append([])
+            continue
+        m = _FRAME_RE.match(line)
+        if m and threads:
+            threads[-1].append(Frame(file=m.group(1), line=int(m.group(2)), function=m.group(3).strip()))
+    # faulthandler prints the innermost frame first; keep outermost first.
+    return tuple(tuple(reversed(t)) for t in threads if t)
+
+
+def _describe_exit(status: int | None) -> str:
+    if status is None:
+        return "the student's process stopped answering"
+    if status < 0:
+        return f"the process was killed by {signal.Signals(-status).name}"
+    if status >= 128 and status - 128 in signal.valid_signals():
+        try:
+            return f"the process was killed by {signal.Signals(status - 128).name}"
+        except ValueError:
+            pass
+    return f"the process exited with status {status} before answering (sys.exit, os._exit or a closed channel)"

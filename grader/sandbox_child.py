@@ -1,0 +1,241 @@
+"""The sandbox's own process: imports the student's module and runs drivers on request.
+
+Everything here runs inside the student's process tree, so nothing here decides a
+verdict. It answers the supervisor (grader/sandbox.py) over a pipe with plain data:
+values encoded by `grader.plain`, errors as text trimmed to the student's frames.
+
+Start-up, in order: a nanny fork (so that the student's `os.getppid()` is a disposable
+process, not the grader), resource limits, the probe, the start method, the student's
+module, the drivers' module. Then a loop: read a request, run the driver, reply.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import resource
+import signal
+import struct
+import sys
+import time
+import traceback
+
+
+def send(fd: int, message: dict) -> None:
+    data = json.dumps(message).encode()
+    view = memoryview(struct.pack(">I", len(data)) + data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def receive(fd: int) -> dict | None:
+    header = _read_exactly(fd, 4)
+    if header is None:
+        return None
+    body = _read_exactly(fd, struct.unpack(">I", header)[0])
+    return None if body is None else json.loads(body)
+
+
+def _read_exactly(fd: int, n: int) -> bytes | None:
+    chunks = []
+    while n:
+        chunk = os.read(fd, n)
+        if not chunk:
+            return None
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+# --------------------------------------------------------------------------- errors as text
+
+
+def describe_error(error: BaseException, student_file: str) -> dict:
+    """An exception as plain data: type, message, the student's frames, the student's line."""
+    frames = traceback.extract_tb(error.__traceback__)
+    mine = [f for f in frames if f.filename == student_file]
+    shown = list(mine)
+    if frames and (not mine or frames[-1] is not mine[-1]):
+        shown.append(frames[-1])  # where it was raised, when that is not the student's own line
+    lines = []
+    for f in shown:
+        name = os.path.basename(f.filename) if f.filename == student_file else _short_path(f.filename)
+        lines.append(f'  File "{name}", line {f.lineno}, in {f.name}')
+        if f.line:
+            lines.append(f"    {f.line.strip()}")
+    text = "".join(traceback.format_exception_only(type(error), error)).strip()
+    cause = error.__cause__
+    remote = str(cause).strip() if cause is not None and type(cause).__name__ == "RemoteTraceback" else ""
+    last = mine[-1] if mine else None
+    return {
+        "type": type(error).__name__,
+        "message": str(error)[:2000],
+        "traceback": "\n".join(lines + [text])[:6000],
+        "remote_traceback": _trim_remote(remote, student_file),
+        "line": last.lineno if last else None,
+        "function": last.name if last else None,
+        "code": (last.line or "").strip() if last else None,
+        "from_student": bool(mine),
+        "raised_in_student_file": bool(frames) and frames[-1].filename == student_file,
+        "exit_code": error.code if isinstance(error, SystemExit) and isinstance(error.code, (int, type(None))) else None,
+    }
+
+
+def _short_path(path: str) -> str:
+    marker = os.sep + "multiprocessing" + os.sep
+    return "multiprocessing/" + path.split(marker, 1)[1] if marker in path else os.path.basename(path)
+
+
+def _trim_remote(text: str, student_file: str) -> str:
+    """Keep, of a Pool worker's traceback, the lines about the student's file and the error."""
+    if not text:
+        return ""
+    lines = text.strip('"').splitlines()
+    kept, keep_next = [], False
+    for line in lines:
+        if student_file in line:
+            kept.append(line.replace(student_file, os.path.basename(student_file)))
+            keep_next = True
+        elif keep_next and line.startswith("    "):
+            kept.append(line)
+            keep_next = False
+        else:
+            keep_next = False
+    if lines:
+        kept.append(lines[-1])
+    return "\n".join(kept)[:3000]
+
+
+# --------------------------------------------------------------------------- the process
+
+
+def _nanny(fds: tuple[int, ...]) -> None:
+    """Fork: the parent waits for the child and exits as it did; the child goes on."""
+    pid = os.fork()
+    if pid == 0:
+        return
+    for fd in fds:
+        os.close(fd)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    while True:
+        try:
+            _, status = os.waitpid(pid, 0)
+            break
+        except ChildProcessError:
+            os._exit(0)
+        except InterruptedError:
+            continue
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
+
+
+def _set_limits(memory_mb: int) -> None:
+    limit = memory_mb * 1024 * 1024
+    for which, value in ((resource.RLIMIT_AS, limit), (resource.RLIMIT_CORE, 0)):
+        try:
+            resource.setrlimit(which, (value, value))
+        except (ValueError, OSError):
+            pass
+
+
+def _helper_pids() -> list[int]:
+    """multiprocessing's own helper processes: never the student's leftovers."""
+    pids = []
+    try:
+        from multiprocessing import forkserver
+
+        pid = getattr(forkserver._forkserver, "_forkserver_pid", None)
+        if pid:
+            pids.append(pid)
+    except Exception:
+        pass
+    try:
+        from multiprocessing import resource_tracker
+
+        pid = getattr(resource_tracker._resource_tracker, "_pid", None)
+        if pid:
+            pids.append(pid)
+    except Exception:
+        pass
+    return pids
+
+
+def _stop_daemons() -> list[dict]:
+    """What the end of a program does to daemonic children: terminate and join them."""
+    import multiprocessing
+
+    stopped = []
+    for p in multiprocessing.active_children():
+        if p.daemon:
+            stopped.append({"pid": p.pid, "name": p.name})
+            p.terminate()
+            p.join(1.0)
+            if p.is_alive():
+                p.kill()
+                p.join(1.0)
+    return stopped
+
+
+def main() -> None:
+    config = json.loads(os.environ.pop("GRADER_SANDBOX", "{}"))
+    request_fd, reply_fd = config["request_fd"], config["reply_fd"]
+    _set_limits(config["memory_mb"])
+    _nanny((request_fd, reply_fd))
+    os.environ.pop("PYTHONOPTIMIZE", None)
+
+    from grader import plain, probe
+
+    student_file = config["student_file"]
+    probe.install(config["probe_dir"], student_file)
+    import multiprocessing
+
+    multiprocessing.set_start_method(config["start_method"], force=True)
+    send(reply_fd, {"type": "hello", "pid": os.getpid(), "nanny": os.getppid()})
+
+    sys.path.insert(0, os.path.dirname(config["drivers_file"]))
+    sys.path.insert(0, os.path.dirname(student_file))
+    started = time.monotonic()
+    try:
+        student = importlib.import_module(config["student_module"])
+    except BaseException as error:  # noqa: BLE001 - whatever the student's import does is an outcome
+        sys.stdout.flush()
+        send(reply_fd, {"type": "import_failed", "error": describe_error(error, student_file),
+                        "duration": time.monotonic() - started, "helpers": _helper_pids()})
+        os._exit(0)
+    try:
+        drivers = importlib.import_module(config["drivers_module"])
+    except BaseException as error:  # noqa: BLE001 - the grader's own fault: reported as such
+        send(reply_fd, {"type": "drivers_failed", "error": describe_error(error, config["drivers_file"])})
+        os._exit(0)
+    send(reply_fd, {"type": "imported", "duration": time.monotonic() - started, "helpers": _helper_pids()})
+
+    while True:
+        request = receive(request_fd)
+        if request is None or request.get("type") == "exit":
+            break
+        driver = getattr(drivers, request["driver"])
+        args = plain.decode(request["args"])
+        started = time.monotonic()
+        try:
+            value = driver(student, *args)
+            reply = {"type": "result", "ok": True, "value": plain.encode(value)}
+        except BaseException as error:  # noqa: BLE001 - a student's exception is an outcome
+            reply = {"type": "result", "ok": False, "error": describe_error(error, student_file)}
+        reply["duration"] = time.monotonic() - started
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        try:
+            reply["daemons_stopped"] = _stop_daemons()
+        except Exception:
+            reply["daemons_stopped"] = []
+        reply["helpers"] = _helper_pids()
+        send(reply_fd, reply)
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+# fixture: a file course.yaml names; its content is never read
