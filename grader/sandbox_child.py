@@ -69,6 +69,12 @@ def describe_error(error: BaseException, student_file: str) -> dict:
     cause = error.__cause__
     remote = str(cause).strip() if cause is not None and type(cause).__name__ == "RemoteTraceback" else ""
     last = mine[-1] if mine else None
+    if isinstance(error, SyntaxError) and error.filename == student_file:
+        code = (error.text or "").strip()
+        marker = f'  File "{os.path.basename(student_file)}", line {error.lineno}\n    {code}\n'
+        return {"type": type(error).__name__, "message": error.msg, "traceback": marker + text.splitlines()[-1],
+                "line": error.lineno, "function": None, "code": code, "from_student": True,
+                "raised_in_student_file": True, "remote_traceback": "", "exit_code": None}
     return {
         "type": type(error).__name__,
         "message": str(error)[:2000],

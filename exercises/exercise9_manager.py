@@ -1,0 +1,5 @@
+"""Placeholder: this exercise is being written."""
+
+
+def todo():
+    raise NotImplementedError

@@ -1,0 +1,241 @@
+"""The language of hidden checks: `@check`, `fail`, `expect`, and the standard judgements.
+
+A hidden-check module (grader/hidden/test_<exercise>.py) holds drivers (see
+grader/drivers.py), which run in the sandbox, and checks, which run here in the grader
+and judge what a driver observed:
+
+    @check("each child reports its own name and pid", uses=start_named)
+    def test_names(obs):
+        expect(obs.value == [...], "wrong_result", "expected ..., got ...")
+
+Before a check's body runs, `judge_outcome` turns the common outcomes into verdicts the
+same way for every exercise: a stub still raising NotImplementedError, a hang (with the
+stack of every process), a crash, a resource cap, processes left running. A check body
+only judges the answer. Messages speak to the student: what was checked, what was
+expected, what happened, where in their file. Checks never know about output formats.
+
+Imported inside the sandbox too (hidden modules import it): standard library only.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from .drivers import driver, raised, run_as_script  # noqa: F401 - re-exported for hidden modules
+from .observations import DIED, NOT_RUN, RAISED, RESOURCE, TIMEOUT, Event, Observation, ProcessStack
+
+MULTIPROCESSING_MARK = os.sep + "multiprocessing" + os.sep
+
+# Messages that tests import rather than retype.
+NOT_IMPLEMENTED = "{function}() still raises NotImplementedError: fill in the TODO in {file}."
+HANG = "Your code did not finish within {timeout} (it hung: a deadlock or an endless wait)."
+LEFTOVER = "When your code returned, {count} process(es) it started were still running:"
+OUTPUT_CAP = ("Your code printed {printed} bytes; at most {limit} are kept. Remove debugging prints "
+              "(or print less in loops).")
+
+
+class CheckFailure(Exception):
+    """A check found the student's code wanting: a category, a message, maybe a location."""
+
+    def __init__(self, category: str, message: str, where: str | None = None):
+        super().__init__(message)
+        self.category = category
+        self.message = message
+        self.where = where
+
+
+class NotRun(Exception):
+    """The check could not be run (an earlier hang, a failed import): reported as skipped."""
+
+    def __init__(self, category: str, message: str):
+        super().__init__(message)
+        self.category = category
+        self.message = message
+
+
+@dataclass(frozen=True)
+class CheckSpec:
+    name: str  # student-facing: what is checked, as a statement that should hold
+    uses: object  # the driver function whose observation the check judges
+    category: str = "wrong_result"  # the category of a plain `assert` that fails
+    leftovers_ok: bool = False  # judge leftovers in the body instead of failing as lifecycle
+    expects_error: bool = False  # the body inspects obs.error itself (a raise is not a crash)
+    on_timeout: str = ""  # advice added to a hang's message, e.g. "did every producer send a sentinel?"
+
+
+def check(name: str, uses, *, category: str = "wrong_result", leftovers_ok: bool = False,
+          expects_error: bool = False, on_timeout: str = ""):
+    """Mark a test function as a hidden check that judges the observation of `uses`."""
+
+    def mark(func):
+        func._grader_check = CheckSpec(name, uses, category, leftovers_ok, expects_error, on_timeout)
+        return func
+
+    return mark
+
+
+def fail(category: str, message: str, where: str | None = None):
+    raise CheckFailure(category, message, where)
+
+
+def expect(condition, category: str, message: str, where: str | None = None) -> None:
+    if not condition:
+        raise CheckFailure(category, message, where)
+
+
+# --------------------------------------------------------------------------- standard judgements
+
+
+def judge_outcome(obs: Observation, spec: CheckSpec) -> None:
+    """Fail (or skip) the check for the outcomes every exercise treats alike."""
+    if obs.outcome == NOT_RUN:
+        raise NotRun("timeout" if "hung" in obs.detail else "crash", f"Not run: {obs.detail}.")
+    if obs.outcome == TIMEOUT:
+        text, where = describe_hang(obs)
+        fail("timeout", text + (f"\n{spec.on_timeout}" if spec.on_timeout else ""), where)
+    if obs.outcome == DIED:
+        fail("crash", f"Your code ended the Python process during this check: {obs.detail}. "
+                      "Return from your function instead of calling sys.exit() or os._exit().")
+    if obs.outcome == RESOURCE:
+        fail("resource", f"{obs.detail}. The check was stopped.")
+    if obs.outcome == RAISED and not spec.expects_error:
+        judge_error(obs)
+    if obs.output_exceeded:
+        fail("resource", OUTPUT_CAP.format(printed=obs.output_bytes, limit=obs.output_limit))
+    if obs.leftovers and not spec.leftovers_ok:
+        fail("lifecycle", describe_leftovers(obs), _leftover_where(obs))
+
+
+def judge_error(obs: Observation) -> None:
+    error = obs.error
+    where = f"{obs.student_file}:{error.line}" if error.line else None
+    if error.type == "NotImplementedError" and error.raised_in_student_file:
+        fail("not_implemented", NOT_IMPLEMENTED.format(function=error.function, file=obs.student_file), where)
+    if error.type == "MemoryError":
+        fail("resource", "Your code ran out of memory (the limit is per process). Are you building a "
+                         "very large list, or starting work in an endless loop?", where)
+    if error.type == "SystemExit":
+        fail("crash", f"Your code called sys.exit({error.exit_code if error.exit_code is not None else ''}) "
+                      "during this check. Return a value instead of exiting.", where)
+    detail = error.traceback
+    if error.remote_traceback:
+        detail += "\nIn the worker process:\n" + error.remote_traceback
+    fail("crash", f"Your code raised {error.type}: {error.message}\n{detail}", where)
+
+
+# --------------------------------------------------------------------------- describing processes
+
+
+def innermost_student_frame(stack: ProcessStack, student_file: str):
+    """(thread frames, index of the innermost frame in the student's file), main thread first."""
+    for frames in stack.threads:
+        for index in range(len(frames) - 1, -1, -1):
+            if os.path.basename(frames[index].file) == student_file:
+                return frames, index
+    return None, None
+
+
+def describe_process(obs: Observation, stack: ProcessStack) -> tuple[str, str | None]:
+    """One line: which process, where in the student's file, in which multiprocessing call."""
+    who = f"{stack.name} (pid {stack.pid}{', daemon' if stack.daemon else ''})"
+    frames, index = innermost_student_frame(stack, obs.student_file)
+    if frames is None:
+        last = stack.threads[0][-1] if stack.threads and stack.threads[0] else None
+        inside = f" inside {_library_call(last)}" if last else ""
+        return f"{who} was not running your code{inside}", None
+    frame = frames[index]
+    where = f"{obs.student_file}:{frame.line}"
+    code = obs.source_line(frame.line)
+    called = frames[index + 1] if index + 1 < len(frames) else None
+    waiting = f", waiting in {_library_call(called)}" if called and _is_library(called.file) else ""
+    quoted = f": `{code}`" if code else ""
+    return f"{who} was at {where} in {frame.function}(){quoted}{waiting}", where
+
+
+def describe_hang(obs: Observation) -> tuple[str, str | None]:
+    timeout = f"{obs.duration_s:.0f} s" if obs.duration_s >= 1 else f"{obs.duration_s:.1f} s"
+    lines = [HANG.format(timeout=timeout)]
+    first_where = None
+    if not obs.stacks:
+        lines.append("No process could report where it was.")
+    for stack in obs.stacks:
+        text, where = describe_process(obs, stack)
+        first_where = first_where or where
+        lines.append("  - " + text)
+    return "\n".join(lines), first_where
+
+
+def describe_leftovers(obs: Observation) -> str:
+    lines = [LEFTOVER.format(count=len(obs.leftovers))]
+    for leftover in obs.leftovers:
+        if leftover.stack is not None:
+            text, _ = describe_process(obs, leftover.stack)
+        else:
+            kind = "daemon" if leftover.daemon else "non-daemon" if leftover.daemon is False else "process"
+            text = f"{leftover.name} (pid {leftover.pid}, {kind})"
+        lines.append("  - " + text)
+    lines.append("The grader stopped them. Join every process you start (and shut down every Pool "
+                 "and Manager) before your function returns; a non-daemon process still running "
+                 "keeps a program from exiting.")
+    return "\n".join(lines)
+
+
+def _leftover_where(obs: Observation) -> str | None:
+    for leftover in obs.leftovers:
+        if leftover.stack is not None:
+            _, where = describe_process(obs, leftover.stack)
+            if where:
+                return where
+    return None
+
+
+def _is_library(path: str) -> bool:
+    return MULTIPROCESSING_MARK in path or os.path.basename(path) in ("threading.py", "queue.py", "selectors.py")
+
+
+def _library_call(frame) -> str:
+    if frame is None:
+        return "?"
+    if MULTIPROCESSING_MARK in frame.file:
+        module = frame.file.split(MULTIPROCESSING_MARK, 1)[1].removesuffix(".py")
+        return f"multiprocessing.{module}.{frame.function}()"
+    return f"{os.path.basename(frame.file).removesuffix('.py')}.{frame.function}()"
+
+
+# --------------------------------------------------------------------------- reading the event log
+
+
+def student_calls(obs: Observation, *kinds: str) -> list[Event]:
+    """The student's own calls of these kinds, in time order."""
+    return obs.events_of(*kinds, student_only=True)
+
+
+def first_at(events: list[Event]) -> str | None:
+    return events[0].where if events else None
+
+
+def children(obs: Observation) -> dict[int, dict]:
+    """Each child process the student started: its name, daemon flag, begin/end times, exitcode."""
+    found: dict[int, dict] = {}
+    for e in obs.events:
+        if e.kind == "process.start" and not e.internal and e.get("child"):
+            found.setdefault(e.get("child"), {}).update(
+                name=e.get("name"), daemon=e.get("daemon"), started=e.t, where=e.where, target=e.get("target"))
+        elif e.kind == "process.begin" and e.pid in found:
+            found[e.pid]["begin"] = e.t
+        elif e.kind == "process.end" and e.pid in found:
+            found[e.pid].update(end=e.t, exitcode=e.get("exitcode"), cpu=e.get("cpu"))
+        elif e.kind == "process.join" and not e.internal and e.get("child") in found:
+            found[e.get("child")].setdefault("joins", []).append(e)
+    return found
+
+
+def max_overlap(intervals: list[tuple[float, float]]) -> int:
+    """The largest number of intervals open at one instant."""
+    points = sorted([(b, 1) for b, _ in intervals] + [(e, -1) for _, e in intervals], key=lambda p: (p[0], p[1]))
+    best = current = 0
+    for _, step in points:
+        current += step
+        best = max(best, current)
+    return best

@@ -1,0 +1,62 @@
+"""What hidden checks run inside the sandbox: the `@driver` mark and its helpers.
+
+A driver is a function of a hidden-check module that takes the student's module and
+returns plain data (numbers, strings, lists, dicts, tuples, sets). It runs in the
+student's process, so it decides nothing: it calls the student's functions and reports
+what came back. The checks judge that report in the grader's process.
+
+This module is imported inside the sandbox: standard library only.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+
+SCRIPT_EXIT_TIMEOUT_S = 5.0
+
+
+def driver(func):
+    """Mark a function `func(student) -> plain data` as a driver of its hidden-check module."""
+    func._grader_driver = True
+    return func
+
+
+def is_driver(obj) -> bool:
+    return callable(obj) and getattr(obj, "_grader_driver", False) is True
+
+
+def run_as_script(student, timeout: float = SCRIPT_EXIT_TIMEOUT_S, args: tuple[str, ...] = ()) -> dict:
+    """Run the student's file as a program (`python exercise.py`), under this sandbox's start method.
+
+    Returns {"exited": bool, "exitcode": int | None, "seconds": float}. A program that has
+    not exited after `timeout` seconds is left running on purpose: the sandbox then finds
+    its processes, records where each one was waiting, and stops them (they are reported
+    as leftovers, which is what a program that cannot exit is).
+    """
+    import multiprocessing
+
+    method = multiprocessing.get_start_method()
+    code = (
+        "import multiprocessing, runpy, sys; "
+        f"multiprocessing.set_start_method({method!r}, force=True); "
+        f"sys.argv = [{student.__file__!r}] + {list(args)!r}; "
+        f"runpy.run_path({student.__file__!r}, run_name='__main__')"
+    )
+    started = time.monotonic()
+    proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL, cwd=os.getcwd())
+    try:
+        exitcode = proc.wait(timeout)
+    except subprocess.TimeoutExpired:
+        return {"exited": False, "exitcode": None, "seconds": time.monotonic() - started, "pid": proc.pid}
+    return {"exited": True, "exitcode": exitcode, "seconds": time.monotonic() - started, "pid": proc.pid}
+
+
+def raised(call, *args, **kwargs) -> tuple:
+    """Call and report the outcome as data: ("returned", value) or ("raised", type name, message)."""
+    try:
+        return ("returned", call(*args, **kwargs))
+    except Exception as error:  # noqa: BLE001 - the outcome is the data
+        return ("raised", type(error).__name__, str(error))

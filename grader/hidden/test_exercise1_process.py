@@ -1,0 +1,120 @@
+"""Hidden checks for exercise 1: Process basics.
+
+Drivers (run in the sandbox) call the student's functions and report plain data;
+checks (run in the grader) judge it, together with the probe's log of process calls.
+"""
+
+from grader.checks import check, children, driver, expect, first_at, student_calls
+
+NAMES = ["alpha", "beta", "gamma"]
+
+# ----------------------------------------------------------------------------- drivers
+
+
+@driver
+def named_children(student):
+    import multiprocessing
+    import os
+    import queue
+
+    results = multiprocessing.Queue()
+    returned = student.start_named(list(NAMES), results)
+    reports = []
+    for _ in NAMES:
+        try:
+            reports.append(tuple(results.get(timeout=1.0)))
+        except queue.Empty:
+            break
+    return {"parent": os.getpid(), "returned": returned, "reports": reports}
+
+
+@driver
+def exit_codes(student):
+    return student.exit_codes()
+
+
+@driver
+def lifecycle(student):
+    return student.watch_lifecycle()
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+@check("each child reports the name it was given", uses=named_children, leftovers_ok=True)
+def test_children_report_their_names(obs):
+    names = sorted(r[0] for r in obs.value["reports"] if isinstance(r, tuple) and r)
+    expect(len(obs.value["reports"]) == len(NAMES), "wrong_result",
+           f"start_named({NAMES}) should make each of its {len(NAMES)} children put one report on `results`; "
+           f"{len(obs.value['reports'])} arrived. Does greet() call results.put(...)?")
+    expect(names == sorted(NAMES), "wrong_result",
+           f"The children reported the names {names}; expected {sorted(NAMES)}. Pass name=... to Process(), "
+           "and read the name in the child with current_process().name.")
+
+
+@check("args and kwargs reach the child", uses=named_children, leftovers_ok=True)
+def test_args_and_kwargs(obs):
+    texts = sorted({r[2] for r in obs.value["reports"] if isinstance(r, tuple) and len(r) == 3})
+    expect(texts == ["hello?"], "wrong_result",
+           f"Each child should greet with 'hello?' (greeting 'hello' through args=, punctuation '?' through "
+           f"kwargs=); they said {texts or 'nothing'}. Remember args must be a tuple: args=(results, 'hello').")
+
+
+@check("each child runs in a process of its own", uses=named_children, category="not_parallel",
+       leftovers_ok=True)
+def test_children_have_their_own_pids(obs):
+    parent = obs.value["parent"]
+    pids = [r[1] for r in obs.value["reports"] if isinstance(r, tuple) and len(r) == 3]
+    expect(parent not in pids, "not_parallel",
+           "greet() ran in the parent process (it reported the parent's pid): create a Process with "
+           "target=greet and start() it, rather than calling greet() yourself.")
+    expect(len(set(pids)) == len(pids) == len(NAMES), "wrong_result",
+           f"Expected {len(NAMES)} different pids, one per child; the children reported {pids}. "
+           "Read the pid in the child with os.getpid().")
+    returned = obs.value["returned"]
+    expect(isinstance(returned, list) and sorted(returned, key=str) == sorted(pids), "wrong_result",
+           f"start_named() should return the children's pids (child.pid) in the order of names; it returned "
+           f"{returned!r}, while the children reported {pids}.")
+
+
+@check("every child is joined before start_named() returns", uses=named_children, category="lifecycle")
+def test_every_child_is_joined(obs):
+    started = children(obs)
+    unjoined = [info["name"] for info in started.values() if not info.get("joins")]
+    expect(started, "wrong_result", "start_named() started no process.")
+    expect(not unjoined, "lifecycle",
+           f"These children were started but never joined: {unjoined}. Call join() on every child you "
+           "start, so that the parent waits for it (and the finished child does not linger as a zombie).",
+           where=first_at(student_calls(obs, "process.start")))
+
+
+@check("the children run at the same time", uses=named_children, category="not_parallel", leftovers_ok=True)
+def test_children_overlap(obs):
+    starts = student_calls(obs, "process.start")
+    joins = student_calls(obs, "process.join")
+    expect(starts, "wrong_result", "start_named() started no process.")
+    late = [e for e in starts if joins and e.t > joins[0].t]
+    expect(not late, "not_parallel",
+           f"A child was joined (at {joins[0].where if joins else '?'}) before the last one was started, so "
+           "they ran one at a time. Start every child first, then join them all in a second loop.",
+           where=joins[0].where if joins else None)
+
+
+@check("exitcode: 0 for a normal end, 3 for sys.exit(3), -15 for terminate()", uses=exit_codes)
+def test_exit_codes(obs):
+    got = obs.value
+    expected = {"normal": 0, "sys_exit": 3, "terminated": -15}
+    expect(isinstance(got, dict), "wrong_result", f"exit_codes() should return a dict like {expected}; got {got!r}.")
+    wrong = {k: got.get(k) for k in expected if got.get(k) != expected[k]}
+    hint = ""
+    if None in wrong.values():
+        hint = " exitcode is None while a process is still running: read it after join()."
+    expect(not wrong, "wrong_result", f"Expected {expected}; these were different: {wrong}.{hint}")
+
+
+@check("is_alive(): False before start, True while running, False after terminate and join", uses=lifecycle)
+def test_is_alive(obs):
+    expected = [False, True, False]
+    expect(obs.value == expected, "wrong_result",
+           f"watch_lifecycle() returned {obs.value!r}; expected {expected}. A process is alive from start() "
+           "until it ends; after terminate(), join() waits until it has really ended.")

@@ -1,0 +1,215 @@
+"""The pytest plugin that runs hidden checks: sandbox runs in, check results out.
+
+For each hidden-check module it knows (one per exercise being graded), it parametrizes
+every check over the exercise's start methods and provides the `obs` fixture: the
+observation of the check's driver. The first check that needs an (exercise, start method)
+runs one sandbox, which imports the student's module once and runs every driver of the
+module in order; the other checks reuse those observations. A hang or a failed import
+stops the exercise: it is reported once, and the checks that could not run are skipped,
+so a deadlock costs one timeout, not one per check.
+
+What it records per check is plain data (`CheckRecord`); grader/runner.py turns the
+records into a verdict.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from . import sandbox as sandbox_module
+from .checks import CheckFailure, NotRun, judge_outcome
+from .drivers import is_driver
+from .observations import TIMEOUT, Observation
+
+OUTPUT_KEPT = 2000  # characters of a check's captured output carried into the verdict
+
+
+@dataclass
+class Job:
+    """One exercise to grade: what to run, and how."""
+
+    exercise_id: str
+    tests: Path  # the hidden-check module
+    submission: Path  # the student's file
+    module_name: str  # the name the student's file is imported under
+    start_methods: tuple[str, ...]
+    timeout: float
+    limits: sandbox_module.Limits
+    seconds: float = 0.0  # time spent in sandboxes
+    leftovers: int = 0  # processes the student's code left running, over all runs
+
+
+@dataclass(frozen=True)
+class CheckRecord:
+    exercise_id: str
+    name: str
+    start_method: str | None
+    status: str  # pass | fail | error | skipped
+    category: str
+    message: str = ""
+    location: str | None = None
+    duration_s: float = 0.0
+    output: str = ""
+
+
+@dataclass
+class _Runs:
+    """The observations of one (exercise, start method): by driver name."""
+
+    observations: dict[str, Observation] = field(default_factory=dict)
+    import_failure: Observation | None = None
+
+
+class GraderPlugin:
+    def __init__(self, jobs: list[Job]):
+        self.jobs = {job.tests.resolve(): job for job in jobs}
+        self.records: list[CheckRecord] = []
+        self.collection_errors: dict[str, str] = {}  # exercise id -> what broke in the hidden module
+        self._runs: dict[tuple[str, str], _Runs] = {}
+        self._stopped: dict[str, tuple[str, str]] = {}  # exercise id -> (category, reason)
+        self._import_reported: set[str] = set()
+
+    # ------------------------------------------------------------------ collection
+
+    def _job_for(self, path) -> Job | None:
+        return self.jobs.get(Path(str(path)).resolve())
+
+    def pytest_generate_tests(self, metafunc):
+        job = self._job_for(metafunc.definition.path)
+        if job is not None and "start_method" in metafunc.fixturenames:
+            metafunc.parametrize("start_method", job.start_methods)
+
+    def pytest_collectreport(self, report):
+        if report.failed:
+            job = self._job_for(report.fspath) if report.fspath else None
+            key = job.exercise_id if job else str(report.fspath)
+            self.collection_errors[key] = str(report.longrepr)[-3000:]
+
+    # ------------------------------------------------------------------ fixtures
+
+    @pytest.fixture
+    def obs(self, request, start_method) -> Observation:
+        """The observation of this check's driver, after the standard judgements."""
+        spec = _spec(request.node)
+        job = self._job_for(request.node.path)
+        observation = self._observe(job, start_method, spec.uses.__name__, request.node.module)
+        judge_outcome(observation, spec)
+        return observation
+
+    def _observe(self, job: Job, start_method: str, driver: str, module) -> Observation:
+        runs = self._runs.get((job.exercise_id, start_method))
+        if runs is None:
+            drivers = [name for name, value in vars(module).items() if is_driver(value)]
+            runs = self._runs[(job.exercise_id, start_method)] = self._run_sandbox(job, start_method, drivers)
+        if runs.import_failure is not None:
+            if job.exercise_id not in self._import_reported:
+                self._import_reported.add(job.exercise_id)
+                raise _ImportFailed(runs.import_failure)
+            raise NotRun("crash", f"Not run: {job.submission.name} could not be imported (see above).")
+        if driver not in runs.observations:
+            category, reason = self._stopped.get(job.exercise_id, ("error", "its driver did not run"))
+            raise NotRun(category, f"Not run: {reason}.")
+        return runs.observations[driver]
+
+    def _run_sandbox(self, job: Job, start_method: str, drivers: list[str]) -> _Runs:
+        """Import the student's module once, run every driver in order, keep the observations."""
+        runs = _Runs()
+        if job.exercise_id in self._stopped:
+            return runs
+        started = time.monotonic()
+        box = sandbox_module.Sandbox(job.submission, job.module_name, job.tests, start_method, job.timeout,
+                                     job.limits)
+        try:
+            failure = box.start()
+            if failure is not None:
+                runs.import_failure = failure
+                category = "timeout" if failure.outcome == TIMEOUT else "crash"
+                self._stopped[job.exercise_id] = (category, f"{job.submission.name} could not be imported")
+                return runs
+            for name in drivers:
+                observation = box.run(name)
+                runs.observations[name] = observation
+                job.leftovers += len(observation.leftovers)
+                if observation.outcome == TIMEOUT:
+                    self._stopped[job.exercise_id] = (
+                        "timeout", f"your code hung under {start_method} in an earlier check")
+                    break
+        finally:
+            box.close()
+            job.seconds += time.monotonic() - started
+        return runs
+
+    # ------------------------------------------------------------------ reporting
+
+    @pytest.hookimpl(hookwrapper=True)
+    def pytest_runtest_makereport(self, item, call):
+        outcome = yield
+        report = outcome.get_result()
+        job = self._job_for(item.path)
+        if job is None or not hasattr(item, "function"):
+            return
+        if call.when == "setup" and report.passed:
+            return
+        if call.when == "teardown" and (report.passed or self._recorded(item)):
+            return
+        item._grader_recorded = True
+        self.records.append(self._record(item, job, call))
+
+    def _recorded(self, item) -> bool:
+        return getattr(item, "_grader_recorded", False)
+
+    def _record(self, item, job: Job, call) -> CheckRecord:
+        spec = _spec(item)
+        method = item.callspec.params.get("start_method") if hasattr(item, "callspec") else None
+        runs = self._runs.get((job.exercise_id, method)) if method else None
+        observation = runs.observations.get(spec.uses.__name__) if runs and spec else None
+        base = dict(exercise_id=job.exercise_id, name=spec.name if spec else item.name, start_method=method,
+                    duration_s=observation.duration_s if observation else 0.0,
+                    output=observation.output[:OUTPUT_KEPT] if observation else "")
+        error = call.excinfo.value if call.excinfo else None
+        if error is None:
+            return CheckRecord(status="pass", category="pass", **base)
+        if isinstance(error, _ImportFailed):
+            failure = error.observation
+            base.update(name=f"{job.submission.name} can be imported", output=failure.output[:OUTPUT_KEPT])
+            try:
+                judge_outcome(failure, _IMPORT_SPEC)
+            except CheckFailure as judged:
+                message = judged.message.replace("during this check", "while being imported")
+                return CheckRecord(status="fail", category=judged.category, message=message,
+                                   location=judged.where, **base)
+        if isinstance(error, CheckFailure):
+            return CheckRecord(status="fail", category=error.category, message=error.message,
+                               location=error.where, **base)
+        if isinstance(error, NotRun):
+            return CheckRecord(status="skipped", category=error.category, message=error.message, **base)
+        if isinstance(error, AssertionError) and spec is not None:
+            return CheckRecord(status="fail", category=spec.category, message=str(error).split("\nassert")[0],
+                               **base)
+        text = call.excinfo.exconly() if call.excinfo else repr(error)
+        return CheckRecord(status="error", category="error", message=f"The hidden check itself failed: {text}",
+                           **base)
+
+
+class _ImportFailed(Exception):
+    def __init__(self, observation: Observation):
+        super().__init__("import failed")
+        self.observation = observation
+
+
+class _ImportSpec:
+    name = "import"
+    leftovers_ok = False
+    expects_error = False
+    on_timeout = "Code at the top level of your file runs on import: keep work inside functions."
+
+
+_IMPORT_SPEC = _ImportSpec()
+
+
+def _spec(item):
+    return getattr(getattr(item, "function", None), "_grader_check", None)

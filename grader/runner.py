@@ -1,0 +1,136 @@
+"""Grading: the course and the submissions in, a verdict out.
+
+`grade()` runs the hidden-check modules of the chosen exercises in one pytest session,
+in this process, with grader/plugin.py (student code runs only in the sandboxes the
+plugin starts), then turns the plugin's records into a `RunVerdict`. It also keeps the
+course's own files safe: a snapshot taken before the run is compared after it, and any
+file the student's code changed is put back and reported.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from . import sandbox as sandbox_module
+from .course import Course, Exercise
+from .plugin import CheckRecord, GraderPlugin, Job
+from .snapshot import Snapshot
+from .verdict import Category, CheckResult, ExerciseVerdict, RunVerdict, Status, exercise_status
+
+BACKSTOP_MARGIN_S = 60  # pytest-timeout's limit on one check, beyond the sandbox's own deadlines
+
+
+class GradingError(Exception):
+    """The grader could not grade (never the student's fault): exit status 2."""
+
+
+@dataclass(frozen=True)
+class Options:
+    start_methods: tuple[str, ...] | None = None  # restrict every exercise's matrix to these
+    timeout: float | None = None  # override every exercise's timeout (tests use it to go faster)
+
+
+def submission_for(exercise: Exercise, submission: Path | None) -> Path:
+    """The student's file: the course's stub, a file given as is, or a same-named file in a folder."""
+    if submission is None:
+        return exercise.file
+    submission = Path(submission)
+    return submission / exercise.file.name if submission.is_dir() else submission
+
+
+def grade(course: Course, exercises: list[Exercise], submission: Path | None = None,
+          options: Options = Options()) -> RunVerdict:
+    jobs = [_job(course, ex, submission_for(ex, submission), options) for ex in exercises]
+    for job in jobs:
+        if not job.submission.is_file():
+            raise GradingError(f"{job.submission}: no such file to grade")
+    empty = [ex.id for ex, job in zip(exercises, jobs) if not job.start_methods]
+    if empty:
+        raise GradingError(f"no start method left to grade {', '.join(empty)} under: check --start-method")
+    plugin = GraderPlugin(jobs)
+    longest = max(job.timeout for job in jobs)
+    args = [str(job.tests) for job in jobs] + [
+        "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:stepwise", "--import-mode=importlib",
+        "--rootdir", str(course.root), "-c", os.devnull, "-o", "python_files=test_*.py",
+        "-o", f"timeout={longest * 40 + BACKSTOP_MARGIN_S:g}", "-W", "ignore::pytest.PytestAssertRewriteWarning",
+    ]
+    snapshot = Snapshot.take(course.root)
+    started = time.monotonic()
+    with contextlib.redirect_stdout(sys.stderr):  # nothing pytest says may reach a JSON stdout
+        code = pytest.main(args, plugins=[plugin])
+    changed = snapshot.restore_changes()
+    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not plugin.records:
+        raise GradingError(f"the hidden checks could not run (pytest exit {int(code)}): "
+                           + "; ".join(plugin.collection_errors.values())[:2000])
+    elapsed = time.monotonic() - started
+    verdicts = tuple(_verdict(ex, job, plugin, elapsed if len(jobs) == 1 else job.seconds, changed)
+                     for ex, job in zip(exercises, jobs))
+    return RunVerdict(exercises=verdicts, title=course.title,
+                      final_message=course.final_message if len(exercises) == len(course.exercises) else "")
+
+
+def _job(course: Course, exercise: Exercise, submission: Path, options: Options) -> Job:
+    methods = exercise.start_methods
+    if options.start_methods:
+        methods = tuple(m for m in methods if m in options.start_methods)
+    limits = sandbox_module.Limits(exercise.limits.memory_mb, exercise.limits.processes, exercise.limits.output_kb)
+    return Job(exercise_id=exercise.id, tests=exercise.tests, submission=submission.resolve(),
+               module_name=exercise.file.stem, start_methods=methods,
+               timeout=options.timeout or exercise.timeout, limits=limits)
+
+
+def _verdict(exercise: Exercise, job: Job, plugin: GraderPlugin, seconds: float,
+             changed: list[str]) -> ExerciseVerdict:
+    records = [r for r in plugin.records if r.exercise_id == exercise.id]
+    checks = [_check_result(r) for r in records]
+    message = ""
+    if exercise.id in plugin.collection_errors:
+        message = "The hidden checks of this exercise could not be loaded:\n" + plugin.collection_errors[exercise.id]
+        checks.append(CheckResult(name="the hidden checks load", status=Status.ERROR, category=Category.ERROR,
+                                  message=message))
+    elif not checks:
+        message = "The hidden checks of this exercise define no checks."
+    if changed:
+        checks.append(CheckResult(
+            name="your code leaves the course's files alone", status=Status.FAIL, category=Category.CRASH,
+            message="Your code changed files outside its own copy; the grader put them back: "
+                    + ", ".join(changed)))
+    checks_t = tuple(checks)
+    status = Status.ERROR if message else exercise_status(checks_t)
+    return ExerciseVerdict(
+        exercise=exercise.id, slug=exercise.slug, title=exercise.title, status=status,
+        score=_score(checks_t, exercise.points), max_score=exercise.points, duration_s=seconds,
+        checks=checks_t, leftover_processes=job.leftovers, hint=exercise.hint,
+        file=_shown_path(job.submission), message=message,
+    )
+
+
+def _check_result(record: CheckRecord) -> CheckResult:
+    return CheckResult(name=record.name, status=Status(record.status), category=Category(record.category),
+                       message=record.message, start_method=record.start_method, duration_s=record.duration_s,
+                       location=record.location, output=record.output)
+
+
+def _score(checks: tuple[CheckResult, ...], points: float) -> float:
+    """An equal share per distinct check, earned when it passed under every start method."""
+    names: dict[str, bool] = {}
+    for c in checks:
+        names[c.name] = names.get(c.name, True) and c.status is Status.PASS
+    if not names:
+        return 0
+    earned = points * sum(names.values()) / len(names)
+    return round(earned, 2) if earned != int(earned) else int(earned)
+
+
+def _shown_path(path: Path) -> str:
+    try:
+        return str(path.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
