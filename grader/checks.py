@@ -90,7 +90,8 @@ def expect(condition, category: str, message: str, where: str | None = None) -> 
 def judge_outcome(obs: Observation, spec: CheckSpec) -> None:
     """Fail (or skip) the check for the outcomes every exercise treats alike."""
     if obs.outcome == NOT_RUN:
-        raise NotRun("timeout" if "hung" in obs.detail else "crash", f"Not run: {obs.detail}.")
+        category = "timeout" if "hung" in obs.detail else "resource" if "limit" in obs.detail else "crash"
+        raise NotRun(category, f"Not run: {obs.detail}.")
     if obs.outcome == TIMEOUT:
         text, where = describe_hang(obs)
         fail("timeout", text + (f"\n{spec.on_timeout}" if spec.on_timeout else ""), where)

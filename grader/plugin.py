@@ -72,6 +72,7 @@ class GraderPlugin:
         self._runs: dict[tuple[str, str], _Runs] = {}
         self._stopped: dict[str, tuple[str, str]] = {}  # exercise id -> (category, reason)
         self._import_reported: set[str] = set()
+        self.written_paths: set[str] = set()  # files the student's code opened for writing, outside its folder
 
     # ------------------------------------------------------------------ collection
 
@@ -109,7 +110,8 @@ class GraderPlugin:
             if job.exercise_id not in self._import_reported:
                 self._import_reported.add(job.exercise_id)
                 raise _ImportFailed(runs.import_failure)
-            raise NotRun("crash", f"Not run: {job.submission.name} could not be imported (see above).")
+            category, _ = self._stopped.get(job.exercise_id, ("crash", ""))
+            raise NotRun(category, f"Not run: {job.submission.name} could not be imported (see above).")
         if driver not in runs.observations:
             category, reason = self._stopped.get(job.exercise_id, ("error", "its driver did not run"))
             raise NotRun(category, f"Not run: {reason}.")
@@ -133,6 +135,7 @@ class GraderPlugin:
             for name in drivers:
                 observation = box.run(name)
                 runs.observations[name] = observation
+                self.written_paths.update(str(e.get("path")) for e in observation.events if e.kind == "file.write")
                 job.leftovers += len(observation.leftovers)
                 if observation.outcome == TIMEOUT:
                     self._stopped[job.exercise_id] = (

@@ -242,7 +242,7 @@ class Sandbox:
                 next_count = time.monotonic() + POLL_S
                 count = sum(1 for p in self._tree() if _running(p))
                 if count > self.limits.processes:
-                    return ("resource", f"your code had {count} processes running at once; the limit is "
+                    return ("resource", f"Your code had {count} processes running at once; the limit is "
                                         f"{self.limits.processes}")
 
     def _parse_reply(self) -> dict | None:
@@ -302,12 +302,12 @@ class Sandbox:
         if reply == "timeout":
             stacks = self._dump_stacks([p for p in self._tree() if not self._is_helper(p)])
             self._kill_tree()
-            self.dead_reason = f"an earlier check ({driver}) hung"
+            self.dead_reason = "your code hung in an earlier check"
             return self._make(driver, TIMEOUT, duration=duration, stacks=stacks,
                               detail=f"no answer within {self.timeout:g} s")
         if isinstance(reply, tuple) and reply[0] == "resource":
             self._kill_tree()
-            self.dead_reason = f"an earlier check ({driver}) exceeded a limit"
+            self.dead_reason = "your code exceeded a limit in an earlier check"
             return self._make(driver, RESOURCE, duration=duration, detail=reply[1])
         status = self._proc.poll()
         if status is None:
@@ -316,7 +316,7 @@ class Sandbox:
             except subprocess.TimeoutExpired:
                 status = None
         self._kill_tree()
-        self.dead_reason = f"an earlier check ({driver}) ended the process"
+        self.dead_reason = "your code ended its own process in an earlier check"
         return self._make(driver, DIED, duration=duration, detail=_describe_exit(status))
 
     def _make(self, driver: str, outcome: str, *, duration: float = 0.0, value=None, error=None,

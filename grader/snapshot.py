@@ -2,14 +2,16 @@
 
 Student code runs on a copy of the submission, but it runs with the user's rights: it
 could write into the course (its hidden checks, the solutions, course.yaml). Before a
-run the grader notes these files; afterwards any that changed are put back and named
-in the verdict. The student's own folder (exercises/) is left out on purpose: the
+run the grader notes these files; afterwards those that the student's code opened for
+writing (the probe records it) and that changed are put back and named in the verdict. The student's own folder (exercises/) is left out on purpose: the
 student may be editing it while the grader runs, and their edits must never be undone.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,11 +53,20 @@ class Snapshot:
                     for f in files:
                         yield Path(folder) / f
 
-    def restore_changes(self) -> list[str]:
-        """Put back every noted file that changed or vanished; the relative paths restored."""
+    def restore_changes(self, written: set[str]) -> list[str]:
+        """Put back the noted files that the student's code wrote (`written`: absolute paths
+        the probe saw opened for writing) and that changed; the relative paths restored.
+
+        Only those: a person may be editing the course while it grades, and their edits
+        must stand. The replaced version is kept under .grade/replaced/ all the same.
+        """
         restored = []
+        written = {os.path.realpath(p) for p in written}
+        keep = self.root / ".grade" / "replaced" / time.strftime("%Y%m%d-%H%M%S")
         for relative, (size, mtime, data) in self.files.items():
             path = self.root / relative
+            if os.path.realpath(path) not in written:
+                continue
             try:
                 stat = path.stat()
                 if stat.st_size == size and stat.st_mtime_ns == mtime:
@@ -65,6 +76,9 @@ class Snapshot:
             except OSError:
                 pass
             try:
+                if path.exists():
+                    (keep / relative).parent.mkdir(parents=True, exist_ok=True)
+                    shutil.copy2(path, keep / relative)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(data)
                 restored.append(relative)

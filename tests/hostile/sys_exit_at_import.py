@@ -1,0 +1,4 @@
+"""Hostile: exits while being imported."""
+import sys
+
+sys.exit(0)

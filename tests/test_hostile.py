@@ -1,0 +1,129 @@
+"""Hostile submissions: whatever the student's code does, the grader ends with a fair verdict.
+
+Each file in tests/hostile/ is a submission for exercise 1 that attacks the grader: it
+hangs, floods, forks, escapes, exits, kills, forges or tampers. Each must end in exit
+status 1 and a non-pass JSON verdict, within its timeout plus a few seconds, with no
+process of its left running and no course file changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import psutil
+import pytest
+from conftest import ROOT
+
+TIMEOUT = 2.0
+# One timeout at most per start method that reaches it, plus start-up and clean-up on a loaded machine.
+BUDGET_S = 3 * TIMEOUT + 6
+HOSTILE = ROOT / "tests" / "hostile"
+GUARDED = ["course.yaml", "grader/hidden/test_exercise1_process.py", "solutions/exercise1_process.py"]
+
+# file -> a category that must be among the failures
+EXPECTED = {
+    "hang_at_import": "timeout",
+    "busy_loop": "timeout",
+    "ignores_sigterm": "timeout",
+    "orphan_fork": "lifecycle",
+    "setsid_double_fork": "lifecycle",
+    "nondaemon_left_running": "lifecycle",
+    "forged_pass": "crash",
+    "sys_exit_at_import": "crash",
+    "kills_parent": "wrong_result",
+    "kills_own_group": "crash",
+    "floods_output": "resource",
+    "forks_200_sleepers": "resource",
+    "memory_hog": "resource",
+    "closes_stdout": "wrong_result",
+    "syntax_error": "crash",
+    "tampers_files": "crash",
+}
+
+
+def _digest(paths):
+    return {p: hashlib.sha256((ROOT / p).read_bytes()).hexdigest() for p in paths}
+
+
+def _marked_processes(mark: str) -> list[psutil.Process]:
+    found = []
+    for p in psutil.process_iter():
+        try:
+            if mark in (p.environ() or {}).get("HOSTILE_MARK", ""):
+                found.append(p)
+        except (psutil.Error, OSError):
+            continue
+    return found
+
+
+def test_every_hostile_file_has_an_expectation():
+    assert {p.stem for p in HOSTILE.glob("*.py")} == set(EXPECTED)
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_a_hostile_submission_fails_cleanly(name):
+    mark = uuid.uuid4().hex
+    before = _digest(GUARDED)
+    env = dict(os.environ, HOSTILE_MARK=mark)
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "grader", "exercise1", "--submission", str(HOSTILE / f"{name}.py"),
+         "--format", "json", "--timeout", str(TIMEOUT), "--course", str(ROOT)],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    elapsed = time.monotonic() - started
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    verdict = json.loads(proc.stdout)  # exactly one JSON document, whatever the code printed
+    assert verdict["status"] == "fail"
+    assert verdict["score"] < verdict["max_score"]
+    failed = {c["category"] for c in verdict["checks"] if c["status"] != "pass"}
+    assert EXPECTED[name] in failed, verdict["checks"]
+    assert elapsed < BUDGET_S, f"took {elapsed:.1f} s"
+    time.sleep(0.1)
+    assert _marked_processes(mark) == [], "processes of the submission are still running"
+    assert _digest(GUARDED) == before, "a course file was changed"
+
+
+def test_a_syntax_error_names_the_students_line():
+    proc = subprocess.run(
+        [sys.executable, "-m", "grader", "exercise1", "--submission", str(HOSTILE / "syntax_error.py"),
+         "--format", "json", "--course", str(ROOT)], capture_output=True, text=True, timeout=60)
+    verdict = json.loads(proc.stdout)
+    failures = [c for c in verdict["checks"] if c["status"] == "fail"]
+    assert len(failures) == 1, "an import failure is reported once, not once per check and start method"
+    assert failures[0]["location"] == "exercise1_process.py:4"
+    assert "SyntaxError" in failures[0]["message"]
+    assert all(c["status"] == "skipped" for c in verdict["checks"] if c is not failures[0])
+
+
+def test_a_hang_at_import_is_reported_once_within_one_timeout():
+    started = time.monotonic()
+    proc = subprocess.run(
+        [sys.executable, "-m", "grader", "exercise1", "--submission", str(HOSTILE / "hang_at_import.py"),
+         "--format", "json", "--timeout", str(TIMEOUT), "--course", str(ROOT)],
+        capture_output=True, text=True, timeout=60)
+    elapsed = time.monotonic() - started
+    verdict = json.loads(proc.stdout)
+    failures = [c for c in verdict["checks"] if c["status"] == "fail"]
+    assert [c["category"] for c in failures] == ["timeout"]
+    assert "hang_at_import" not in failures[0]["message"] and "exercise1_process.py:5" in failures[0]["message"]
+    assert elapsed < TIMEOUT + 3, f"one timeout, not one per start method: took {elapsed:.1f} s"
+
+
+def test_tampered_files_are_restored_and_reported():
+    proc = subprocess.run(
+        [sys.executable, "-m", "grader", "exercise1", "--submission", str(HOSTILE / "tampers_files.py"),
+         "--format", "json", "--start-method", "fork", "--course", str(ROOT)],
+        capture_output=True, text=True, timeout=60)
+    verdict = json.loads(proc.stdout)
+    tamper = [c for c in verdict["checks"] if c["name"] == "your code leaves the course's files alone"]
+    assert tamper and tamper[0]["status"] == "fail"
+    assert "course.yaml" in tamper[0]["message"]
+    assert (ROOT / "course.yaml").read_text().startswith("# The course manifest")

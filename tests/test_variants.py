@@ -1,0 +1,73 @@
+"""Every hidden check proven twice: solutions and correct variants pass, stubs and known bugs fail.
+
+Driven by course.yaml: each exercise's solution must pass under every start method with
+nothing left running; its stub must fail every check as not_implemented; each known bug
+must fail with its category (and no check may end in the grader's own `error`); each
+correct variant must pass.
+"""
+
+from __future__ import annotations
+
+import pytest
+from conftest import BUG_TIMEOUT, ROOT
+
+from grader.course import load_course
+from grader.runner import Options, grade
+from grader.verdict import Category, Status
+
+COURSE = load_course(ROOT)
+EXERCISES = [pytest.param(ex, id=ex.id) for ex in COURSE.exercises]
+BUGS = [pytest.param(ex, bug.path, bug.category, id=f"{ex.id}-{bug.path.stem}")
+        for ex in COURSE.exercises for bug in ex.known_bugs]
+CORRECT = [pytest.param(ex, path, id=f"{ex.id}-{path.stem}") for ex in COURSE.exercises for path in ex.correct_variants]
+
+
+def _grade(exercise, path, timeout=None):
+    run = grade(COURSE, [exercise], path, Options(timeout=timeout))
+    (verdict,) = run.exercises
+    return verdict
+
+
+def _explain(verdict) -> str:
+    return "\n".join(f"{c.name} [{c.start_method}] {c.status.value}/{c.category.value}: {c.message[:400]}"
+                     for c in verdict.checks if c.status is not Status.PASS)
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_the_solution_passes_under_every_start_method(exercise):
+    verdict = _grade(exercise, exercise.solution)
+    assert verdict.status is Status.PASS, _explain(verdict)
+    assert verdict.score == verdict.max_score == exercise.points
+    assert {c.start_method for c in verdict.checks} == set(exercise.start_methods)
+    assert len({c.name for c in verdict.checks}) >= 4, "an exercise needs at least 4 hidden checks"
+    assert verdict.leftover_processes == 0
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_the_stub_fails_every_check_as_not_implemented(exercise):
+    verdict = _grade(exercise, exercise.file, BUG_TIMEOUT)
+    assert verdict.status is Status.FAIL
+    assert verdict.score == 0
+    assert {c.category for c in verdict.checks} == {Category.NOT_IMPLEMENTED}, _explain(verdict)
+
+
+@pytest.mark.parametrize(("exercise", "path", "category"), BUGS)
+def test_a_known_bug_fails_with_its_category(exercise, path, category):
+    verdict = _grade(exercise, path, BUG_TIMEOUT)
+    failed = {c.category.value for c in verdict.checks if c.status in (Status.FAIL, Status.SKIPPED)}
+    assert verdict.status is Status.FAIL, _explain(verdict)
+    assert category in failed, f"expected a {category} failure, got {failed}:\n{_explain(verdict)}"
+    assert all(c.message for c in verdict.failures), "every failure must say what went wrong"
+    assert verdict.leftover_processes == 0 or "lifecycle" in failed
+
+
+@pytest.mark.parametrize(("exercise", "path"), CORRECT)
+def test_a_correct_variant_passes(exercise, path):
+    verdict = _grade(exercise, path)
+    assert verdict.status is Status.PASS, _explain(verdict)
+
+
+def test_every_exercise_has_known_bugs_and_a_correct_variant():
+    for exercise in COURSE.exercises:
+        assert len(exercise.known_bugs) >= 3, f"{exercise.id} needs at least 3 known bugs"
+        assert exercise.correct_variants, f"{exercise.id} needs a correct variant"
