@@ -51,7 +51,7 @@ def grade(course: Course, exercises: list[Exercise], submission: Path | None = N
     for job in jobs:
         if not job.submission.is_file():
             raise GradingError(f"{job.submission}: no such file to grade")
-    empty = [ex.id for ex, job in zip(exercises, jobs) if not job.start_methods]
+    empty = [ex.id for ex, job in zip(exercises, jobs, strict=True) if not job.start_methods]
     if empty:
         raise GradingError(f"no start method left to grade {', '.join(empty)} under: check --start-method")
     plugin = GraderPlugin(jobs)
@@ -71,7 +71,7 @@ def grade(course: Course, exercises: list[Exercise], submission: Path | None = N
                            + "; ".join(plugin.collection_errors.values())[:2000])
     elapsed = time.monotonic() - started
     verdicts = tuple(_verdict(ex, job, plugin, elapsed if len(jobs) == 1 else job.seconds, changed)
-                     for ex, job in zip(exercises, jobs))
+                     for ex, job in zip(exercises, jobs, strict=True))
     return RunVerdict(exercises=verdicts, title=course.title,
                       final_message=course.final_message if len(exercises) == len(course.exercises) else "")
 
