@@ -23,7 +23,7 @@ import pytest
 from . import sandbox as sandbox_module
 from .checks import CheckFailure, NotRun, judge_outcome
 from .drivers import is_driver
-from .observations import TIMEOUT, Observation
+from .observations import DIED, RESOURCE, TIMEOUT, Observation
 
 OUTPUT_KEPT = 2000  # characters of a check's captured output carried into the verdict
 
@@ -72,6 +72,7 @@ class GraderPlugin:
         self._runs: dict[tuple[str, str], _Runs] = {}
         self._stopped: dict[str, tuple[str, str]] = {}  # exercise id -> (category, reason)
         self._import_reported: set[str] = set()
+        self._fatal_reported: set[tuple[str, str, str]] = set()
         self.written_paths: set[str] = set()  # files the student's code opened for writing, outside its folder
 
     # ------------------------------------------------------------------ collection
@@ -98,6 +99,12 @@ class GraderPlugin:
         spec = _spec(request.node)
         job = self._job_for(request.node.path)
         observation = self._observe(job, start_method, spec.uses.__name__, request.node.module)
+        if observation.outcome in (TIMEOUT, DIED, RESOURCE):  # one failure, not one per check that shared it
+            key = (job.exercise_id, start_method, observation.driver)
+            if key in self._fatal_reported:
+                category = {TIMEOUT: "timeout", DIED: "crash", RESOURCE: "resource"}[observation.outcome]
+                raise NotRun(category, "Not run: the same run failed in the check above.")
+            self._fatal_reported.add(key)
         judge_outcome(observation, spec)
         return observation
 

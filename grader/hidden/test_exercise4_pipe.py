@@ -1,1 +1,208 @@
-"""Placeholder hidden checks: this exercise is being written."""
+"""Hidden checks for exercise 4: Pipe (a duplex ping-pong, a one-way pipe, EOF).
+
+Drivers (run in the sandbox) call the student's functions and report plain data;
+checks (run in the grader) judge it, together with the probe's log of pipe calls.
+The driver most likely to hang (a sender that dies while the parent still holds a copy
+of the sending end) is the last one.
+"""
+
+import os
+
+from grader.checks import check, children, driver, expect, fail, first_at, judge_error, student_calls
+
+NUMBERS = [3, 1, 4, 1, 5, 9, 2, 6]
+BIG = "x" * 70_000  # larger than a pipe's buffer: it must still arrive whole
+ITEMS = [0, "one", (2, "two"), {"three": 3}, BIG, 5.5, b"six", "last"]
+DIE_AFTER = 3
+
+HUNG_IN_RECV = (
+    "The parent waits in recv() for a message that will never come: recv() raises EOFError only when the "
+    "pipe is empty and EVERY copy of the sending end is closed, and the parent still holds one (the child "
+    "got its own copy when it started). Call send_end.close() in the parent right after start(), and end "
+    "the receiving loop on EOFError."
+)
+
+# ----------------------------------------------------------------------------- helpers run in children
+
+
+def dying_sender(conn, items):
+    """A sender that crashes after DIE_AFTER messages, without a sentinel and without close()."""
+    for item in items[:DIE_AFTER]:
+        conn.send(item)
+    os._exit(1)
+
+
+# ----------------------------------------------------------------------------- drivers
+
+
+@driver
+def ping_pong(student):
+    return {"parent": os.getpid(), "replies": student.ping_pong(list(NUMBERS))}
+
+
+@driver
+def one_way(student):
+    return {"parent": os.getpid(), "got": student.one_way(list(ITEMS))}
+
+
+@driver
+def sender_dies(student):
+    return {"parent": os.getpid(), "got": student.one_way(list(ITEMS), dying_sender)}
+
+
+# ----------------------------------------------------------------------------- checks: ping-pong
+
+PING_HANG = ("ping_pong() did not finish. Does echo_server() stop (return) when it receives None, and does "
+             "ping_pong() send None before it joins the child? Does each side recv() only what the other sends?")
+
+
+@check("ping-pong: each answer is the square of the number sent", uses=ping_pong, leftovers_ok=True,
+       on_timeout=PING_HANG)
+def test_ping_pong_answers(obs):
+    replies = obs.value["replies"]
+    expected = [x * x for x in NUMBERS]
+    expect(isinstance(replies, list), "wrong_result",
+           f"ping_pong({NUMBERS}) should return the list of answers; it returned {replies!r}.")
+    expect(replies == expected, "wrong_result",
+           f"ping_pong({NUMBERS}) returned {replies}; expected {expected} (the square of each number, in the "
+           "order sent). Receive one answer per number you send.")
+
+
+@check("the answers are sent by the child, over the pipe", uses=ping_pong, leftovers_ok=True, on_timeout=PING_HANG)
+def test_answers_come_from_child(obs):
+    parent = obs.value["parent"]
+    started = children(obs)
+    expect(started, "wrong_result",
+           "ping_pong() started no process: start a Process running echo_server on one end of the pipe.")
+    sent_by_children = [e for e in student_calls(obs, "pipe.send") if e.pid != parent]
+    expect(len(sent_by_children) == len(NUMBERS), "wrong_result",
+           f"The child should send one answer per number ({len(NUMBERS)}); it called send() "
+           f"{len(sent_by_children)} time(s). echo_server() answers with conn.send(x * x).",
+           where=first_at(sent_by_children))
+
+
+@check("ping, pong, ping, pong: each answer is received before the next number is sent", uses=ping_pong,
+       category="ordering", leftovers_ok=True, on_timeout=PING_HANG)
+def test_alternates(obs):
+    parent = obs.value["parent"]
+    calls = [e for e in student_calls(obs, "pipe.send", "pipe.recv") if e.pid == parent]
+    sends = recvs = 0
+    for e in calls:
+        if e.kind == "pipe.send":
+            expect(sends == recvs, "ordering",
+                   f"ping_pong() sent a number before it had received the answer to the previous one (send at "
+                   f"{e.where}). A ping-pong waits for each answer: send(x), then recv(), then the next x.",
+                   where=e.where)
+            sends += 1
+        else:
+            recvs += 1
+    expect(sends >= len(NUMBERS), "wrong_result",
+           f"The parent called send() {sends} time(s); expected one per number, then None.")
+
+
+@check("the echo server stops at None and is joined", uses=ping_pong, category="lifecycle", on_timeout=PING_HANG)
+def test_server_joined(obs):
+    started = children(obs)
+    expect(started, "wrong_result", "ping_pong() started no process.")
+    unjoined = [info["name"] for info in started.values() if not info.get("joins")]
+    expect(not unjoined, "lifecycle",
+           f"The child {unjoined} was never joined: send None so that echo_server returns, then join() it.",
+           where=first_at(student_calls(obs, "process.start")))
+    none_sent = obs.value["parent"] in {e.pid for e in student_calls(obs, "pipe.send")}
+    expect(none_sent, "wrong_result", "The parent never sent anything on the pipe.")
+
+
+# ----------------------------------------------------------------------------- checks: one-way pipe
+
+
+def _judge_receiver_error(obs, when):
+    """Precise advice for the exceptions a receiving loop typically raises; else the standard crash."""
+    error = obs.error
+    where = f"{obs.student_file}:{error.line}" if error.line else None
+    if error.type == "EOFError":
+        fail("crash", f"{when}, recv() raised EOFError and your code did not catch it. EOFError is how recv() "
+                      "says \"the pipe is empty and no sending end is left open\": it is the normal end of the "
+                      "conversation. Wrap recv() in try/except EOFError and leave the loop there.\n"
+                      + error.traceback, where)
+    if error.type == "OSError" and "only" in error.message:
+        fail("crash", f"{when}, your code raised OSError: {error.message}. Pipe(duplex=False) returns "
+                      "(receive end, send end), in that order: the FIRST end can only recv(), the SECOND can "
+                      "only send(). Give the second end to the sender and keep the first to receive.\n"
+                      + error.traceback, where)
+    judge_error(obs)
+
+
+@check("Pipe(duplex=False): every message arrives, complete and in order", uses=one_way, expects_error=True,
+       leftovers_ok=True, on_timeout=HUNG_IN_RECV)
+def test_one_way_messages(obs):
+    if obs.error is not None:
+        _judge_receiver_error(obs, "While receiving")
+    got = obs.value["got"]
+    expect(isinstance(got, list), "wrong_result", f"one_way() should return a list; it returned {got!r}.")
+    shown = [("x" * 10 + f"... ({len(x)} characters)") if isinstance(x, str) and len(x) > 100 else x for x in got]
+    expect(len(got) == len(ITEMS), "wrong_result",
+           f"one_way() returned {len(got)} message(s); the sender sent {len(ITEMS)}: {shown!r}. Keep receiving "
+           "until recv() raises EOFError.")
+    wrong = [i for i, (a, b) in enumerate(zip(got, ITEMS)) if a != b]
+    expect(not wrong, "wrong_result",
+           f"Message {wrong[0] if wrong else '?'} differs from what was sent: expected every item, in the order "
+           f"sent; got {shown!r}.")
+
+
+@check("one_way() uses a one-way pipe: Pipe(duplex=False)", uses=one_way, leftovers_ok=True,
+       on_timeout=HUNG_IN_RECV)
+def test_uses_one_way_pipe(obs):
+    created = student_calls(obs, "pipe.create")
+    expect(created, "wrong_result", "one_way() created no pipe: call Pipe(duplex=False).")
+    expect(any(e.get("duplex") is False for e in created), "wrong_result",
+           "one_way() created a duplex pipe (both ends send and receive); this exercise is about the one-way "
+           "kind: Pipe(duplex=False), which returns (receive end, send end).", where=first_at(created))
+
+
+@check("the sender runs in a child, and one_way() returns after it has finished", uses=one_way,
+       category="lifecycle", on_timeout=HUNG_IN_RECV)
+def test_sender_child_joined(obs):
+    parent = obs.value["parent"]
+    started = children(obs)
+    expect(started, "wrong_result", "one_way() started no process: start a Process running sender_func.")
+    sent_by_children = [e for e in student_calls(obs, "pipe.send") if e.pid != parent]
+    expect(len(sent_by_children) >= len(ITEMS), "wrong_result",
+           f"The child should send the {len(ITEMS)} items; it called send() {len(sent_by_children)} time(s). "
+           "Start the child with target=sender_func and args=(send_end, items).")
+    unjoined = [info["name"] for info in started.values() if not info.get("joins")]
+    expect(not unjoined, "lifecycle",
+           f"The sender {unjoined} was never joined: join() it before one_way() returns.",
+           where=first_at(student_calls(obs, "process.start")))
+
+
+# ----------------------------------------------------------------------------- checks: the sender dies (last)
+
+DIED_HANG = (
+    "The sender died after sending 3 messages, without a sentinel. The parent then waits in recv() because "
+    "a copy of the sending end is still open in the parent itself: recv() can only raise EOFError once every "
+    "copy is closed. Close the parent's copy (send_end.close()) right after start(), and catch EOFError."
+)
+
+
+@check("no hang when the sender dies early: one_way() returns what arrived", uses=sender_dies,
+       expects_error=True, leftovers_ok=True, on_timeout=DIED_HANG)
+def test_sender_dies(obs):
+    if obs.error is not None:
+        _judge_receiver_error(obs, "When the sender died early")
+    got = obs.value["got"]
+    expected = ITEMS[:DIE_AFTER]
+    expect(got != ITEMS, "wrong_result",
+           "one_way() received every item although the grader's sender_func sends only 3 and dies: start the "
+           "child with target=sender_func (the parameter), not sender.")
+    expect(got == expected, "wrong_result",
+           f"The sender sent {expected!r} and died; one_way() returned {got!r}. Return every message that "
+           "arrived before recv() raised EOFError.")
+
+
+@check("the dead sender is joined", uses=sender_dies, category="lifecycle", on_timeout=DIED_HANG)
+def test_dead_sender_joined(obs):
+    started = children(obs)
+    unjoined = [info["name"] for info in started.values() if not info.get("joins")]
+    expect(started and not unjoined, "lifecycle",
+           "one_way() returned without joining the sender that died: join() it, whatever its fate.",
+           where=first_at(student_calls(obs, "process.start")))

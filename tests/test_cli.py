@@ -1,0 +1,106 @@
+"""The `grade` command: exit statuses, clean JSON, clear messages for bad input, and speed."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+import time
+
+import pytest
+from conftest import ROOT
+
+from grader.cli import main
+from grader.course import load_course
+from grader.runner import Options, grade
+
+SOLUTION = ROOT / "solutions" / "exercise1_process.py"
+
+
+def run_grade(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "grader", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=180)
+
+
+def test_the_solution_passes_with_one_clean_json_document():
+    proc = run_grade("exercise1", "--submission", str(SOLUTION), "--format", "json")
+    assert proc.returncode == 0, proc.stderr
+    verdict = json.loads(proc.stdout)
+    assert verdict["status"] == "pass" and verdict["score"] == verdict["max_score"] == 10
+    assert {c["start_method"] for c in verdict["checks"]} == {"fork", "forkserver", "spawn"}
+    assert verdict["leftover_processes"] == 0
+    assert set(verdict) >= {"exercise", "status", "score", "max_score", "duration_s", "checks", "leftover_processes"}
+
+
+def test_the_stub_fails_with_a_readable_report():
+    proc = run_grade("process", "--no-color")
+    assert proc.returncode == 1
+    assert "✗" in proc.stdout and "NotImplementedError" in proc.stdout
+    assert "exercises/exercise1_process.py" in proc.stdout
+    assert "grade hint exercise1" in proc.stdout
+    assert "\x1b[" not in proc.stdout
+
+
+def test_an_unknown_exercise_lists_the_valid_ones(capsys):
+    assert main(["exercize1", "--course", str(ROOT)]) == 2
+    err = capsys.readouterr().err
+    assert "Did you mean 'exercise1'?" in err and "exercise14" in err
+
+
+def test_an_unknown_exercise_in_json_mode_still_prints_one_json_document(capsys):
+    assert main(["nope", "--format", "json", "--course", str(ROOT)]) == 2
+    document = json.loads(capsys.readouterr().out)
+    assert document["status"] == "error" and "nope" in document["message"]
+
+
+def test_a_broken_course_yaml_names_file_line_and_field(tmp_path, capsys):
+    for name in ("exercises", "solutions", "grader"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    text = (ROOT / "course.yaml").read_text().replace("  timeout: 10\n", "  timeout: ten\n", 1)
+    (tmp_path / "course.yaml").write_text(text)
+    line = text.splitlines().index("  timeout: ten") + 1
+    assert main(["exercise1", "--course", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"course.yaml:{line}: defaults.timeout" in err
+
+
+def test_usage_errors_exit_2(capsys):
+    with pytest.raises(SystemExit) as no_name:
+        main(["--course", str(ROOT)])
+    assert no_name.value.code == 2
+    with pytest.raises(SystemExit) as missing:
+        main(["exercise1", "--submission", "/no/such/file.py", "--course", str(ROOT)])
+    assert missing.value.code == 2
+    with pytest.raises(SystemExit) as bad_method:
+        main(["exercise1", "--start-method", "thread", "--course", str(ROOT)])
+    assert bad_method.value.code == 2
+
+
+def test_list_and_hint(capsys):
+    assert main(["list", "--course", str(ROOT)]) == 0
+    listing = capsys.readouterr().out
+    assert "exercise14" in listing and "Progress:" in listing
+    assert main(["hint", "process", "--course", str(ROOT)]) == 0
+    assert "args is a tuple" in capsys.readouterr().out
+
+
+def test_start_method_restricts_the_matrix():
+    proc = run_grade("exercise1", "--submission", str(SOLUTION), "--format", "json", "--start-method", "spawn")
+    assert {c["start_method"] for c in json.loads(proc.stdout)["checks"]} == {"spawn"}
+
+
+def test_a_deadlock_is_reported_once_within_its_timeout_plus_one_second():
+    course = load_course(ROOT)
+    timeout = 2.0
+    started = time.monotonic()
+    run = grade(course, [course.find("exercise1")], ROOT / "tests" / "submissions" / "exercise1_deadlocks.py",
+                Options(timeout=timeout))
+    elapsed = time.monotonic() - started
+    (verdict,) = run.exercises
+    hangs = [c for c in verdict.checks if c.category.value == "timeout" and c.status.value == "fail"]
+    assert len({c.name for c in hangs}) == 1 and len(hangs) == 1, "one hang, reported once"
+    assert "alpha" in hangs[0].message and "exercise1_process.py:6" in hangs[0].message
+    assert "results.put(Queue().get())" in hangs[0].message
+    assert elapsed < timeout + 1.0, f"reported after {elapsed:.2f} s"
+    assert verdict.leftover_processes == 0
