@@ -2,11 +2,11 @@
 
 For each hidden-check module it knows (one per exercise being graded), it parametrizes
 every check over the exercise's start methods and provides the `obs` fixture: the
-observation of the check's driver. The first check that needs an (exercise, start method)
-runs one sandbox, which imports the student's module once and runs every driver of the
-module in order; the other checks reuse those observations. A hang or a failed import
-stops the exercise: it is reported once, and the checks that could not run are skipped,
-so a deadlock costs one timeout, not one per check.
+observation of the check's driver. The first check of an exercise runs one sandbox per
+start method, side by side; each imports the student's module once and runs every
+driver of the module in order; all checks reuse those observations. A hang, a crash of
+the process or a failed import ends that sandbox: it is reported once, and the checks
+that could not run are skipped, so a deadlock costs one timeout, not one per check.
 
 What it records per check is plain data (`CheckRecord`); grader/runner.py turns the
 records into a verdict.
@@ -15,6 +15,7 @@ records into a verdict.
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,6 +63,7 @@ class _Runs:
 
     observations: dict[str, Observation] = field(default_factory=dict)
     import_failure: Observation | None = None
+    stopped: tuple[str, str] | None = None  # (category, reason) when a run ended the sandbox
 
 
 class GraderPlugin:
@@ -70,7 +72,6 @@ class GraderPlugin:
         self.records: list[CheckRecord] = []
         self.collection_errors: dict[str, str] = {}  # exercise id -> what broke in the hidden module
         self._runs: dict[tuple[str, str], _Runs] = {}
-        self._stopped: dict[str, tuple[str, str]] = {}  # exercise id -> (category, reason)
         self._import_reported: set[str] = set()
         self._fatal_reported: set[tuple[str, str, str]] = set()
         self.written_paths: set[str] = set()  # files the student's code opened for writing, outside its folder
@@ -102,55 +103,61 @@ class GraderPlugin:
         if observation.outcome in (TIMEOUT, DIED, RESOURCE):  # one failure, not one per check that shared it
             key = (job.exercise_id, start_method, observation.driver)
             if key in self._fatal_reported:
-                category = {TIMEOUT: "timeout", DIED: "crash", RESOURCE: "resource"}[observation.outcome]
-                raise NotRun(category, "Not run: the same run failed in the check above.")
+                raise NotRun(_CATEGORY_OF[observation.outcome], "Not run: the same run failed in the check above.")
             self._fatal_reported.add(key)
         judge_outcome(observation, spec)
         return observation
 
     def _observe(self, job: Job, start_method: str, driver: str, module) -> Observation:
-        runs = self._runs.get((job.exercise_id, start_method))
-        if runs is None:
-            drivers = [name for name, value in vars(module).items() if is_driver(value)]
-            runs = self._runs[(job.exercise_id, start_method)] = self._run_sandbox(job, start_method, drivers)
+        if (job.exercise_id, start_method) not in self._runs:
+            self._run_exercise(job, [name for name, value in vars(module).items() if is_driver(value)])
+        runs = self._runs[(job.exercise_id, start_method)]
         if runs.import_failure is not None:
             if job.exercise_id not in self._import_reported:
                 self._import_reported.add(job.exercise_id)
                 raise _ImportFailed(runs.import_failure)
-            category, _ = self._stopped.get(job.exercise_id, ("crash", ""))
+            category = "timeout" if runs.import_failure.outcome == TIMEOUT else "crash"
             raise NotRun(category, f"Not run: {job.submission.name} could not be imported (see above).")
         if driver not in runs.observations:
-            category, reason = self._stopped.get(job.exercise_id, ("error", "its driver did not run"))
+            category, reason = runs.stopped or ("error", "its driver did not run")
             raise NotRun(category, f"Not run: {reason}.")
         return runs.observations[driver]
+
+    def _run_exercise(self, job: Job, drivers: list[str]) -> None:
+        """Run the exercise under all its start methods at once: one sandbox each, in parallel.
+
+        The sandboxes are independent processes; running them side by side makes a correct
+        solution cost about its slowest start method, and a deadlock one timeout in all.
+        """
+        started = time.monotonic()
+        with ThreadPoolExecutor(max_workers=len(job.start_methods)) as pool:
+            futures = {m: pool.submit(self._run_sandbox, job, m, drivers) for m in job.start_methods}
+            for method, future in futures.items():
+                self._runs[(job.exercise_id, method)] = future.result()
+        job.seconds += time.monotonic() - started
+        for method in job.start_methods:
+            for observation in self._runs[(job.exercise_id, method)].observations.values():
+                job.leftovers += len(observation.leftovers)
+                self.written_paths.update(str(e.get("path")) for e in observation.events if e.kind == "file.write")
 
     def _run_sandbox(self, job: Job, start_method: str, drivers: list[str]) -> _Runs:
         """Import the student's module once, run every driver in order, keep the observations."""
         runs = _Runs()
-        if job.exercise_id in self._stopped:
-            return runs
-        started = time.monotonic()
         box = sandbox_module.Sandbox(job.submission, job.module_name, job.tests, start_method, job.timeout,
                                      job.limits)
         try:
             failure = box.start()
             if failure is not None:
                 runs.import_failure = failure
-                category = "timeout" if failure.outcome == TIMEOUT else "crash"
-                self._stopped[job.exercise_id] = (category, f"{job.submission.name} could not be imported")
                 return runs
             for name in drivers:
                 observation = box.run(name)
                 runs.observations[name] = observation
-                self.written_paths.update(str(e.get("path")) for e in observation.events if e.kind == "file.write")
-                job.leftovers += len(observation.leftovers)
-                if observation.outcome == TIMEOUT:
-                    self._stopped[job.exercise_id] = (
-                        "timeout", f"your code hung under {start_method} in an earlier check")
+                if observation.outcome in (TIMEOUT, DIED, RESOURCE):
+                    runs.stopped = (_CATEGORY_OF[observation.outcome], box.dead_reason)
                     break
         finally:
             box.close()
-            job.seconds += time.monotonic() - started
         return runs
 
     # ------------------------------------------------------------------ reporting
@@ -203,6 +210,9 @@ class GraderPlugin:
         text = call.excinfo.exconly() if call.excinfo else repr(error)
         return CheckRecord(status="error", category="error", message=f"The hidden check itself failed: {text}",
                            **base)
+
+
+_CATEGORY_OF = {TIMEOUT: "timeout", DIED: "crash", RESOURCE: "resource"}
 
 
 class _ImportFailed(Exception):

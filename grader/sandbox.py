@@ -67,6 +67,7 @@ class SandboxError(Exception):
 
 
 _subreaper_done = False
+_NANNIES: set[int] = set()  # the first process of every live sandbox of this grader
 
 
 def become_subreaper() -> None:
@@ -103,6 +104,7 @@ class Sandbox:
         self._helpers: set[int] = set()
         self._worker_pid: int | None = None
         self._own_pid = os.getpid()
+        self._orphan_owner: dict[int, bool] = {}
         self._output = bytearray()
         self._output_total = 0
         self._reply_buffer = bytearray()
@@ -159,6 +161,7 @@ class Sandbox:
         finally:
             for fd in (request_r, reply_w, output_w):
                 os.close(fd)
+        _NANNIES.add(self._proc.pid)
         started = time.monotonic()
         hello = self._await(started + self.timeout + 5)
         if not isinstance(hello, dict) or hello.get("type") != "hello":
@@ -207,6 +210,7 @@ class Sandbox:
                 pass
         if self._scratch is not None:
             shutil.rmtree(self._scratch, ignore_errors=True)
+        _NANNIES.discard(self._proc.pid)
         self._proc = None
 
     # ------------------------------------------------------------------ waiting
@@ -372,11 +376,9 @@ class Sandbox:
     def _tree(self) -> list[psutil.Process]:
         """Every process of the sandbox: the nanny's descendants and orphans re-parented here."""
         found: dict[int, psutil.Process] = {}
-        roots = []
+        roots = self._orphans()
         try:
-            for child in psutil.Process(self._own_pid).children():
-                if child.pid not in self._preexisting:
-                    roots.append(child)
+            roots.append(psutil.Process(self._proc.pid))
         except psutil.Error:
             pass
         for root in roots:
@@ -387,6 +389,30 @@ class Sandbox:
             except psutil.Error:
                 continue
         return list(found.values())
+
+    def _orphans(self) -> list[psutil.Process]:
+        """Processes of this sandbox re-parented to this process (it is a subreaper).
+
+        Several sandboxes may run at once: an orphan is this one's if its environment
+        names this sandbox's folder (every process of the tree inherits it).
+        """
+        try:
+            children = psutil.Process(self._own_pid).children()
+        except psutil.Error:
+            return []
+        mine = []
+        marker = str(self._scratch)
+        for child in children:
+            if child.pid in self._preexisting or child.pid in _NANNIES:
+                continue
+            if child.pid not in self._orphan_owner:
+                try:
+                    self._orphan_owner[child.pid] = any(marker in v for v in child.environ().values())
+                except psutil.Error:
+                    self._orphan_owner[child.pid] = False
+            if self._orphan_owner[child.pid]:
+                mine.append(child)
+        return mine
 
     def _is_helper(self, p: psutil.Process) -> bool:
         """multiprocessing's resource tracker and fork server: the library's, not the student's."""
@@ -477,14 +503,8 @@ class Sandbox:
             pass
 
     def _reap_orphans(self) -> None:
-        """Collect the exit status of re-parented orphans (only pids that are ours)."""
-        try:
-            children = psutil.Process(self._own_pid).children()
-        except psutil.Error:
-            return
-        for child in children:
-            if child.pid in self._preexisting or (self._proc is not None and child.pid == self._proc.pid):
-                continue
+        """Collect the exit status of this sandbox's re-parented orphans (only pids that are ours)."""
+        for child in self._orphans():
             try:
                 os.waitpid(child.pid, os.WNOHANG)
             except ChildProcessError:
