@@ -1,0 +1,107 @@
+"""The sandbox and the probe, driven directly: what comes back from the student's process."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from grader.observations import RAISED, RETURNED, TIMEOUT
+from grader.sandbox import Limits, Sandbox
+
+STUDENT = textwrap.dedent('''
+    import multiprocessing as mp
+    import time
+
+    def work(q, n):
+        q.put(n * n)
+
+    def run(n):
+        q = mp.Queue()
+        ps = [mp.Process(target=work, args=(q, i), name=f"w{i}") for i in range(n)]
+        for p in ps:
+            p.start()
+        out = sorted(q.get() for _ in ps)
+        for p in ps:
+            p.join()
+        return out
+
+    def leave():
+        mp.Process(target=time.sleep, args=(30,), name="sleeper").start()
+
+    def hang():
+        q = mp.Queue()
+        p = mp.Process(target=q.get, name="consumer")
+        p.start()
+        p.join()
+
+    def write(path):
+        with open(path, "w") as f:
+            f.write("x")
+''')
+DRIVERS = "def call(student, name, *args):\n    return getattr(student, name)(*args)\n"
+
+
+@pytest.fixture
+def files(tmp_path):
+    (tmp_path / "student.py").write_text(STUDENT)
+    (tmp_path / "drivers_mod.py").write_text(DRIVERS)
+    return tmp_path
+
+
+@pytest.mark.parametrize("method", ["fork", "forkserver", "spawn"])
+def test_the_probe_records_the_students_calls_in_parent_and_children(files, method):
+    with Sandbox(files / "student.py", "student", files / "drivers_mod.py", method, 10) as box:
+        obs = box.run("call", "run", 3)
+    assert obs.outcome == RETURNED and obs.value == [0, 1, 4]
+    kinds = [e.kind for e in obs.events if not e.internal]
+    assert kinds.count("process.start") == 3 and kinds.count("process.join") == 3
+    assert kinds.count("process.begin") == 3 and kinds.count("queue.put") == 3  # logged inside the children
+    puts = [e for e in obs.events if e.kind == "queue.put"]
+    assert {e.where for e in puts} == {"student.py:6"}
+    starts = {e.get("child") for e in obs.events if e.kind == "process.start"}
+    assert starts == {e.pid for e in puts}
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_a_non_daemon_child_left_running_is_recorded_and_stopped(files, method):
+    with Sandbox(files / "student.py", "student", files / "drivers_mod.py", method, 10) as box:
+        obs = box.run("call", "leave")
+        again = box.run("call", "run", 1)
+    assert [(x.name, x.daemon) for x in obs.leftovers] == [("sleeper", False)]
+    assert obs.leftovers[0].stack is not None
+    assert again.outcome == RETURNED and again.leftovers == ()
+
+
+def test_a_hang_dumps_every_stack_and_ends_the_sandbox(files):
+    with Sandbox(files / "student.py", "student", files / "drivers_mod.py", "fork", 1.5) as box:
+        obs = box.run("call", "hang")
+        after = box.run("call", "run", 1)
+    assert obs.outcome == TIMEOUT
+    assert {s.name for s in obs.stacks} == {"MainProcess", "consumer"}
+    assert after.outcome == "not_run"
+
+
+def test_an_exception_comes_back_as_text_trimmed_to_the_students_frames(files):
+    with Sandbox(files / "student.py", "student", files / "drivers_mod.py", "fork", 10) as box:
+        obs = box.run("call", "run", "three")
+    assert obs.outcome == RAISED and obs.error.type == "TypeError"
+    assert obs.error.line == 10 and "sandbox_child" not in obs.error.traceback
+
+
+def test_writes_outside_the_sandbox_folder_are_recorded(files, tmp_path_factory):
+    target = tmp_path_factory.mktemp("outside") / "f.txt"
+    with Sandbox(files / "student.py", "student", files / "drivers_mod.py", "fork", 10) as box:
+        obs = box.run("call", "write", str(target))
+    assert [e.get("path") for e in obs.events if e.kind == "file.write"] == [str(target)]
+
+
+def test_too_many_processes_is_a_resource_failure(tmp_path):
+    (tmp_path / "student.py").write_text(
+        "import os, time\ndef bomb():\n    for _ in range(40):\n        if os.fork() == 0:\n"
+        "            time.sleep(60)\n            os._exit(0)\n    time.sleep(30)\n")
+    (tmp_path / "drivers_mod.py").write_text(DRIVERS)
+    with Sandbox(tmp_path / "student.py", "student", tmp_path / "drivers_mod.py", "fork", 10,
+                 Limits(processes=20)) as box:
+        obs = box.run("call", "bomb")
+    assert obs.outcome == "resource" and "limit is 20" in obs.detail
