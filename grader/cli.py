@@ -18,6 +18,7 @@ from .course import START_METHODS, CourseError, load_course
 from .report import FORMATS, render
 from .runner import GradingError, Options, grade
 from .sandbox import SandboxError
+from .validate import check_course
 from .verdict import Status
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
@@ -28,6 +29,7 @@ examples:
   grade --all                     grade every exercise, in course order
   grade list                      the exercises, and which ones you have passed
   grade hint exercise1            a hint for exercise 1
+  grade check                     (instructors) stubs fail, solutions pass, known bugs are caught
   grade exercise1 --submission solutions/exercise1_process.py --format json
 """
 
@@ -37,7 +39,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="grade", description="Grade multiprocessing exercises with hidden checks.",
         epilog=USAGE_EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("names", nargs="*", metavar="EXERCISE",
-                        help="exercise ids or slugs; or a command: list, hint EXERCISE")
+                        help="exercise ids or slugs; or a command: list, hint EXERCISE, check [EXERCISE...]")
     parser.add_argument("--all", action="store_true", help="grade every exercise of the course")
     parser.add_argument("--submission", type=Path, metavar="PATH",
                         help="a file (one exercise) or a folder standing in for exercises/")
@@ -75,6 +77,8 @@ def _run(parser: argparse.ArgumentParser, args) -> int:
     if args.names and args.names[0] == "list":
         print(progress.listing(course))
         return EXIT_PASS
+    if args.names and args.names[0] == "check":
+        return _check(course, args)
     if args.names and args.names[0] == "hint":
         if len(args.names) != 2:
             parser.error("usage: grade hint EXERCISE")
@@ -101,6 +105,23 @@ def _run(parser: argparse.ArgumentParser, args) -> int:
     if run.status is Status.ERROR:
         return EXIT_ERROR
     return EXIT_PASS if run.status is Status.PASS else EXIT_FAIL
+
+
+def _check(course, args) -> int:
+    """`grade check [EXERCISE...]`: prove the course's checks catch its known bugs."""
+    exercises = [course.find(n) for n in args.names[1:]] or list(course.exercises)
+    problems = 0
+    for finding in check_course(course, exercises, bug_timeout=args.timeout):
+        problems += not finding.ok
+        mark = "✓" if finding.ok else "✗"
+        where = f"{finding.exercise} · " if finding.exercise else ""
+        if not finding.ok or args.verbose:
+            print(f"{mark} {where}{finding.step}: {finding.text}", flush=True)
+    if problems:
+        print(f"\n{problems} problem(s) found.")
+        return EXIT_ERROR
+    print(f"Everything looks fine! ({len(exercises)} exercises checked)")
+    return EXIT_PASS
 
 
 def _find_course(given: Path | None) -> Path:
