@@ -9,7 +9,6 @@ from conftest import ROOT
 from grader.cli import main
 
 
-
 def _one_exercise_course(tmp_path, bug_category: str):
     """A course of exercise 1 alone, copied, with its first known bug expected as `bug_category`."""
     for rel in ("exercises/exercise1_process.py", "solutions/exercise1_process.py",

@@ -1,1 +1,338 @@
-"""Placeholder hidden checks: this exercise is being written."""
+"""Hidden checks for exercise 2: Lock (one shared lock around every read-modify-write).
+
+The drivers hand the student's code a counter of their own (`ProbedCounter`): a number in
+shared memory whose read() pauses, so that two processes updating it without a lock
+reliably read the same value and lose an update. It logs each read and write to the
+probe, so that the checks can see, in each process, whether a lock was held around every
+update (the probe logs lock.acquire / lock.release), and which lock.
+The driver most likely to hang (a worker that fails between acquire() and release(),
+leaving the lock taken) is the last one.
+"""
+
+import os
+import sys
+import time
+
+from grader.checks import (
+    check,
+    children,
+    driver,
+    expect,
+    fail,
+    first_at,
+    judge_error,
+    max_overlap,
+    student_calls,
+)
+
+WORKERS, TIMES = 4, 20
+FAIL_WORKERS, FAIL_TIMES, FAIL_AT = 3, 6, 7  # the write of the value FAIL_AT fails, once
+PAUSE_S = 0.0005  # read() pauses this long: the window in which an unlocked update gets lost
+
+# ----------------------------------------------------------------------------- the counter the drivers pass
+
+
+def _where():
+    """The student's line that called into the counter, as the probe writes it."""
+    student = os.environ.get("GRADER_STUDENT_FILE", "")
+    frame = sys._getframe(2)
+    for _ in range(12):
+        if frame is None:
+            break
+        if frame.f_code.co_filename == student:
+            return f"{os.path.basename(student)}:{frame.f_lineno}"
+        frame = frame.f_back
+    return None
+
+
+def _emit(kind, **data):
+    from grader import probe
+
+    probe.emit(kind, False, _where(), **data)
+
+
+class ProbedCounter:
+    """Like the exercise's Counter (read() and write(value)), and every access is logged."""
+
+    def __init__(self, fail_at=None):
+        from multiprocessing import RawValue
+
+        self._value = RawValue("i", 0)
+        self._failed = RawValue("i", 0)
+        self.fail_at = fail_at
+
+    def read(self):
+        value = self._value.value
+        _emit("counter.read", value=value)
+        time.sleep(PAUSE_S)
+        return value
+
+    def write(self, value):
+        if self.fail_at is not None and value == self.fail_at and not self._failed.value:
+            self._failed.value = 1
+            _emit("counter.fail", value=value)
+            raise RuntimeError(f"the update to {value} failed (the grader's counter fails once, on purpose: "
+                               "the lock must still be released)")
+        self._value.value = value
+        _emit("counter.write", value=value)
+
+    def peek(self):
+        return self._value.value
+
+
+# ----------------------------------------------------------------------------- drivers
+
+
+def _run(student, target_name, counter, workers, times):
+    import multiprocessing
+
+    target = getattr(student, target_name)
+    target(multiprocessing.Lock(), counter, 0)  # times=0 does nothing, unless it is still a stub
+    kwargs = {} if target_name == "deposit" else {"target": target}
+    returned = student.run_deposits(counter, workers, times, **kwargs)
+    return {"parent": os.getpid(), "returned": returned, "final": counter.peek()}
+
+
+@driver
+def with_lock(student):
+    return _run(student, "deposit", ProbedCounter(), WORKERS, TIMES)
+
+
+@driver
+def manual_lock(student):
+    return _run(student, "deposit_manually", ProbedCounter(), WORKERS, TIMES)
+
+
+@driver
+def with_failure(student):
+    return _run(student, "deposit", ProbedCounter(fail_at=FAIL_AT), FAIL_WORKERS, FAIL_TIMES)
+
+
+@driver
+def manual_failure(student):
+    return _run(student, "deposit_manually", ProbedCounter(fail_at=FAIL_AT), FAIL_WORKERS, FAIL_TIMES)
+
+
+# ----------------------------------------------------------------------------- reading the log
+
+
+def _updates(obs):
+    """Per worker pid: its counter accesses, each with the locks this process held at that moment.
+
+    Returns {pid: [(event, {lock id: held count})]}; the lock ids are the probe's. The parent's
+    own reads (the final counter.read()) are not updates.
+    """
+    workers = children(obs)
+    held: dict[int, dict] = {}
+    found: dict[int, list] = {}
+    for e in obs.events:
+        if e.kind == "lock.acquire" and e.get("acquired", True):
+            mine = held.setdefault(e.pid, {})
+            mine[e.get("lock")] = mine.get(e.get("lock"), 0) + 1
+        elif e.kind == "lock.release":
+            mine = held.setdefault(e.pid, {})
+            if mine.get(e.get("lock")):
+                mine[e.get("lock")] -= 1
+                if not mine[e.get("lock")]:
+                    del mine[e.get("lock")]
+        elif e.kind in ("counter.read", "counter.write", "counter.fail") and e.pid in workers:
+            found.setdefault(e.pid, []).append((e, dict(held.get(e.pid, {}))))
+    return found
+
+
+def _hold_intervals(obs):
+    """Per lock id: the [acquire, release] intervals of every process that held it."""
+    open_at: dict[tuple, list] = {}
+    intervals: dict[object, list] = {}
+    for e in obs.events:
+        key = (e.pid, e.get("lock"))
+        if e.kind == "lock.acquire" and e.get("acquired", True):
+            open_at.setdefault(key, []).append(e.t)
+        elif e.kind == "lock.release" and open_at.get(key):
+            begin = open_at[key].pop()
+            if not open_at[key]:  # count only the outermost hold of a re-entrant lock
+                intervals.setdefault(e.get("lock"), []).append((begin, e.t))
+    return intervals
+
+
+def _expected_total(obs):
+    """What the counter must read: one per successful write."""
+    return sum(1 for e in obs.events if e.kind == "counter.write")
+
+
+# ----------------------------------------------------------------------------- checks: the workers
+
+
+@check("run_deposits() runs each worker in a process of its own and joins them all", uses=with_lock,
+       category="lifecycle", expects_error=True)
+def test_workers_are_processes(obs):
+    error = obs.error
+    if error is not None and error.type == "TypeError" and "not iterable" in error.message:
+        fail("crash", f"Your code raised TypeError: {error.message}, at `{error.code}`. Process(args=...) must "
+                      "be a tuple: `(lock)` is just the lock in parentheses (the source post's mistake); a "
+                      "tuple of one needs a comma: `args=(lock,)`.\n" + error.traceback,
+             where=f"{obs.student_file}:{error.line}" if error.line else None)
+    if error is not None:
+        judge_error(obs)
+    started = children(obs)
+    expect(len(started) == WORKERS, "wrong_result",
+           f"run_deposits(counter, {WORKERS}, {TIMES}) should start {WORKERS} processes (one per worker); it "
+           f"started {len(started)}.", where=first_at(student_calls(obs, "process.start")))
+    unjoined = [info["name"] for info in started.values() if not info.get("joins")]
+    expect(not unjoined, "lifecycle",
+           f"These workers were started but never joined: {unjoined}. Join every worker before reading the "
+           "counter: until then, some deposits may not have happened yet.",
+           where=first_at(student_calls(obs, "process.start")))
+    failed = {info["name"]: info.get("exitcode") for info in started.values() if info.get("exitcode") != 0}
+    expect(not failed, "crash",
+           f"Some workers did not end normally (exit codes {failed}): their error is in the output above. "
+           "Each worker must run target(lock, counter=counter, times=times).")
+
+
+@check("the workers are all started, then all joined", uses=with_lock, category="not_parallel",
+       leftovers_ok=True)
+def test_workers_run_together(obs):
+    starts = student_calls(obs, "process.start")
+    joins = student_calls(obs, "process.join")
+    expect(starts, "wrong_result", "run_deposits() started no process.")
+    late = [e for e in starts if joins and e.t > joins[0].t]
+    expect(not late, "not_parallel",
+           "A worker was joined before the last one was started, so they ran one at a time and the lock was "
+           "never put to the test. Start every worker first, then join them all in a second loop.",
+           where=joins[0].where if joins else None)
+
+
+@check(f"no deposit is lost: {WORKERS} workers x {TIMES} deposits make {WORKERS * TIMES}", uses=with_lock,
+       leftovers_ok=True)
+def test_no_lost_update(obs):
+    expected = WORKERS * TIMES
+    final = obs.value["final"]
+    hint = ""
+    if final < expected:
+        hint = (" Updates were lost: two workers read the same value, each added 1, and the second write "
+                "overwrote the first. Hold the lock around the whole read-and-write: "
+                "`with lock: counter.write(counter.read() + 1)`.")
+    expect(final == expected, "wrong_result",
+           f"After {WORKERS} workers each made {TIMES} deposits, the counter holds {final}; expected "
+           f"{expected}.{hint}")
+    expect(obs.value["returned"] == expected, "wrong_result",
+           f"run_deposits() returned {obs.value['returned']!r}, while the counter holds {final}: return "
+           "counter.read(), after joining every worker.")
+
+
+def _judge_bracketing(obs, function):
+    updates = _updates(obs)
+    expect(updates, "wrong_result", f"No worker read or wrote the counter: does {function}() call "
+                                    "counter.write(counter.read() + 1)?")
+    for pid, accesses in updates.items():
+        for event, held in accesses:
+            verb = "read" if event.kind == "counter.read" else "wrote"
+            expect(held, "wrong_result",
+                   f"A worker {verb} the counter while holding no lock (at {event.where or '?'}). Another "
+                   "worker can read the same value in between, and one of the two deposits is lost. Hold "
+                   "the lock around the read AND the write of each deposit.",
+                   where=event.where)
+        # a read and its write must be in the same hold: no release in between
+        reads = [(e, held) for e, held in accesses if e.kind == "counter.read"]
+        releases = [e for e in obs.events if e.kind == "lock.release" and e.pid == pid]
+        for e, _ in reads:
+            after = [w for w, _ in accesses if w.kind in ("counter.write", "counter.fail") and w.t > e.t]
+            if not after:
+                continue
+            write = after[0]
+            between = [r for r in releases if e.t < r.t < write.t]
+            expect(not between, "wrong_result",
+                   f"A worker released the lock (at {between[0].where if between else '?'}) between reading "
+                   f"the counter and writing it back: another worker can read the old value in that gap, "
+                   "and a deposit is lost. Keep the read and the write inside one `with lock:` block.",
+                   where=between[0].where if between else None)
+
+
+@check("every deposit reads and writes the counter while holding the lock", uses=with_lock, leftovers_ok=True)
+def test_lock_held_around_update(obs):
+    _judge_bracketing(obs, "deposit")
+
+
+@check("all workers share one lock, and only one holds it at a time", uses=with_lock, leftovers_ok=True)
+def test_one_shared_lock(obs):
+    updates = _updates(obs)
+    used = {}
+    for pid, accesses in updates.items():
+        for _, held in accesses:
+            for lock in held:
+                used.setdefault(lock, set()).add(pid)
+    expect(used, "wrong_result", "No worker held a lock while updating the counter.")
+    expect(len(used) == 1, "wrong_result",
+           f"The workers held {len(used)} different locks while updating the counter, so each one only kept "
+           "out itself. Create ONE Lock in run_deposits(), before starting the workers, and pass that same "
+           "lock to every worker (a Lock created in each worker, or at module level under spawn, is a "
+           "different lock in every process).",
+           where=first_at(student_calls(obs, "lock.acquire")))
+    intervals = _hold_intervals(obs)
+    for spans in intervals.values():
+        expect(max_overlap(spans) <= 1, "wrong_result",
+               f"{max_overlap(spans)} workers held the same lock at the same time. A multiprocessing.Lock "
+               "has one holder at a time: did you use a Semaphore or a Manager's lock by mistake?")
+
+
+# ----------------------------------------------------------------------------- checks: acquire() and release()
+
+
+@check("deposit_manually(): acquire() and release() around each deposit lose nothing", uses=manual_lock,
+       leftovers_ok=True)
+def test_manual_lock(obs):
+    expected = WORKERS * TIMES
+    _judge_bracketing(obs, "deposit_manually")
+    expect(obs.value["final"] == expected, "wrong_result",
+           f"With deposit_manually() as the target, the counter ended at {obs.value['final']}; expected "
+           f"{expected}. Call lock.acquire() before counter.read() and lock.release() after counter.write().")
+    started = children(obs)
+    failed = {info["name"]: info.get("exitcode") for info in started.values() if info.get("exitcode") != 0}
+    expect(not failed, "crash", f"Some workers did not end normally (exit codes {failed}): see the output.")
+
+
+# ----------------------------------------------------------------------------- checks: a failing update
+
+STUCK = ("The other workers wait in lock.acquire() for a lock that the failed worker never released (its "
+         "process has ended, still holding it), and run_deposits() waits in join() for them.")
+
+
+def _judge_failure(obs, function, how):
+    failures = [e for e in obs.events if e.kind == "counter.fail"]
+    expect(failures, "wrong_result", f"The grader's counter should have failed once at {FAIL_AT}, but the "
+                                     "workers never wrote that value: did every worker run?")
+    failed_pid = failures[0].pid
+    started = children(obs)
+    others = {info["name"]: info.get("exitcode") for pid, info in started.items()
+              if pid != failed_pid and info.get("exitcode") != 0}
+    expect(not others, "wrong_result",
+           f"One worker's counter.write() raised; the other workers should still finish normally, but these "
+           f"did not: {others}.")
+    held = [h for e, h in _updates(obs).get(failed_pid, []) if e.kind == "counter.fail"]
+    expect(held and held[0], "wrong_result",
+           f"The worker whose counter.write() raised held no lock at that moment: {function}() must hold the "
+           "lock around each read-and-write (see the check about holding the lock).",
+           where=failures[0].where)
+    releases = [e for e in obs.events if e.kind == "lock.release" and e.pid == failed_pid
+                and e.t > failures[0].t]
+    expect(releases, "wrong_result",
+           f"The worker whose counter.write() raised never released the lock ({how}). Here the others could "
+           "still finish only because they did not need it again.")
+    expected = _expected_total(obs)
+    expect(obs.value["final"] == expected, "wrong_result",
+           f"The counter ended at {obs.value['final']}, but {expected} writes succeeded: updates were lost.")
+
+
+@check("a worker that fails inside `with lock:` releases the lock, and the others finish", uses=with_failure,
+       on_timeout=STUCK + " Use `with lock:` in deposit(): it releases the lock however the block ends.",
+       leftovers_ok=False)
+def test_with_releases_on_error(obs):
+    _judge_failure(obs, "deposit", "`with lock:` releases it even when the block raises")
+
+
+@check("a worker that fails between acquire() and release() still releases the lock (try/finally)",
+       uses=manual_failure,
+       on_timeout=STUCK + " In deposit_manually(), put lock.release() in a `finally:` block, right after the "
+                          "`try:` that follows lock.acquire().")
+def test_finally_releases_on_error(obs):
+    _judge_failure(obs, "deposit_manually", "put lock.release() in a `finally:` block")

@@ -1,1 +1,339 @@
-"""Placeholder hidden checks: this exercise is being written."""
+"""Hidden checks for exercise 3: Semaphore (at most N visitors inside at once, and N can be).
+
+The drivers hand the student's code a room of their own (`ProbedRoom`) that logs each
+visit to the probe (room.enter / room.leave) and holds every visitor inside until the
+room is as full as it can get: until `target` visitors are inside at once, or every
+visitor is in or done. While run_visitors() runs, the driver notes each Semaphore (or
+Lock) the student's code creates, and sets `target` to its number of permits. So the
+number of visitors seen inside at once is structural, not a race: a correct
+Semaphore(3) always shows 3, a Lock or Semaphore(1) always 1, no semaphore at all every
+visitor. A visitor never waits past HOLD_S (a gate the driver could not see, visitors
+started one at a time): then the room stops holding anyone.
+"""
+
+import os
+import sys
+import time
+
+from grader.checks import check, children, driver, expect, first_at, max_overlap, student_calls
+
+LIMIT, VISITORS = 3, 6
+FAIL_VISITORS, FAIL_ON = 4, 2  # in the failure run, the 2nd visit raises
+HOLD_S = 2.0  # never reached by a correct solution: its visitors fill the room as soon as they start
+
+# ----------------------------------------------------------------------------- the room the drivers pass
+
+
+def _where():
+    student = os.environ.get("GRADER_STUDENT_FILE", "")
+    frame = sys._getframe(2)
+    for _ in range(12):
+        if frame is None:
+            break
+        if frame.f_code.co_filename == student:
+            return f"{os.path.basename(student)}:{frame.f_lineno}"
+        frame = frame.f_back
+    return None
+
+
+def _emit(kind, **data):
+    from grader import probe
+
+    probe.emit(kind, False, _where(), **data)
+
+
+class ProbedRoom:
+    """Like the exercise's Room (use()); logs each visit and holds visitors until the room is full."""
+
+    def __init__(self, visitors, hold=True, fail_on=None):
+        import multiprocessing
+
+        self._mutex = multiprocessing.Lock()  # used through its _semlock: the probe does not log it
+        self._inside = multiprocessing.RawValue("i", 0)
+        self._entered = multiprocessing.RawValue("i", 0)
+        self._left = multiprocessing.RawValue("i", 0)
+        self._gave_up = multiprocessing.RawValue("i", 0)
+        self.target = multiprocessing.RawValue("i", visitors)  # until a gate is seen: everyone
+        self.visitors = visitors
+        self.hold = hold
+        self.fail_on = fail_on
+
+    def use(self):
+        _emit("room.enter")  # before counting in: whoever sees the room full has seen this enter
+        with self._mutex._semlock:
+            self._inside.value += 1
+            self._entered.value += 1
+            number = self._entered.value
+        try:
+            if self.fail_on == number:
+                _emit("room.fail")
+                raise RuntimeError("the visit failed (the grader's room fails once, on purpose: the permit "
+                                   "must still be given back)")
+            if self.hold:
+                self._hold()
+        finally:
+            _emit("room.leave")  # before counting out: the next visitor's enter comes after this
+            with self._mutex._semlock:
+                self._inside.value -= 1
+                self._left.value += 1
+
+    def _hold(self):
+        deadline = time.monotonic() + HOLD_S
+        while True:
+            inside, left = self._inside.value, self._left.value
+            if inside >= self.target.value or inside + left >= self.visitors or self._gave_up.value:
+                return
+            if time.monotonic() > deadline:
+                self._gave_up.value = 1
+                _emit("room.gave_up", inside=inside, target=self.target.value)
+                return
+            time.sleep(0.001)
+
+    def entered(self):
+        return self._entered.value
+
+
+class _NullRoom:
+    def use(self):
+        pass
+
+
+# ----------------------------------------------------------------------------- noting the student's gates
+
+
+def _created_by_student(semlock):
+    """Was this Lock/Semaphore created by a line of the student's file (not inside a Condition, ...)?"""
+    student = os.environ.get("GRADER_STUDENT_FILE", "")
+    frame = sys._getframe(2)
+    while frame is not None:
+        name = frame.f_code.co_filename
+        if name.endswith(os.sep + "context.py") or (
+                frame.f_code.co_name == "__init__" and frame.f_locals.get("self") is semlock):
+            frame = frame.f_back
+            continue
+        return name == student
+    return False
+
+
+def _run_noting_gates(call, room):
+    """Run call() while noting every SemLock the student's code creates in this process.
+
+    The first Semaphore/BoundedSemaphore sets room.target to its permits (a Lock or RLock
+    to 1, unless a semaphore comes too). Returns (call's result, [(type, permits, semlock)]).
+    """
+    from multiprocessing import synchronize
+
+    original = synchronize.SemLock.__init__
+    me = os.getpid()
+    gates = []
+
+    def noting_init(self, kind, value, maxvalue, *args, **kwargs):
+        original(self, kind, value, maxvalue, *args, **kwargs)
+        if os.getpid() == me and _created_by_student(self):
+            kind_name = type(self).__name__
+            gates.append((kind_name, value, self))
+            semaphores = [g for g in gates if g[0] in ("Semaphore", "BoundedSemaphore")]
+            chosen = semaphores[0] if semaphores else gates[0]
+            room.target.value = max(1, min(chosen[1], room.visitors))
+
+    synchronize.SemLock.__init__ = noting_init
+    try:
+        return call(), gates
+    finally:
+        synchronize.SemLock.__init__ = original
+
+
+def _value(semlock):
+    try:
+        return semlock._semlock._get_value()
+    except Exception:  # noqa: BLE001 - a platform without sem_getvalue: unknown
+        return None
+
+
+# ----------------------------------------------------------------------------- drivers
+
+
+def _run(student, room, visitors):
+    import multiprocessing
+
+    student.visit(multiprocessing.Semaphore(1), _NullRoom())  # raises only while it is still a stub
+    _, gates = _run_noting_gates(lambda: student.run_visitors(room, visitors, LIMIT), room)
+    return {
+        "parent": os.getpid(),
+        "entered": room.entered(),
+        "target": room.target.value,
+        "gates": [{"type": kind, "permits": permits, "final": _value(sem)} for kind, permits, sem in gates],
+    }
+
+
+@driver
+def visitors(student):
+    return _run(student, ProbedRoom(VISITORS), VISITORS)
+
+
+@driver
+def failing_visit(student):
+    return _run(student, ProbedRoom(FAIL_VISITORS, hold=False, fail_on=FAIL_ON), FAIL_VISITORS)
+
+
+# ----------------------------------------------------------------------------- reading the log
+
+
+def _visits(obs):
+    """Per visitor pid: [(enter t, leave t, {lock id: held count} at the enter)]."""
+    workers = children(obs)
+    held: dict[int, dict] = {}
+    open_at: dict[int, tuple] = {}
+    found: dict[int, list] = {}
+    for e in obs.events:
+        if e.pid not in workers:
+            continue
+        mine = held.setdefault(e.pid, {})
+        lock = e.get("lock")
+        if e.kind == "lock.acquire" and e.get("acquired", True):
+            mine[lock] = mine.get(lock, 0) + 1
+        elif e.kind == "lock.release" and mine.get(lock):
+            mine[lock] -= 1
+            if not mine[lock]:
+                del mine[lock]
+        elif e.kind == "room.enter":
+            open_at[e.pid] = (e.t, dict(mine), e)
+        elif e.kind == "room.leave" and e.pid in open_at:
+            begin, at_enter, enter = open_at.pop(e.pid)
+            found.setdefault(e.pid, []).append((begin, e.t, at_enter, dict(mine), enter))
+    return found
+
+
+def _intervals(obs):
+    return [(v[0], v[1]) for visits in _visits(obs).values() for v in visits]
+
+
+def _gave_up(obs):
+    return [e for e in obs.events if e.kind == "room.gave_up"]
+
+
+# ----------------------------------------------------------------------------- checks
+
+
+@check("run_visitors() runs every visitor in a process of its own, and joins them all", uses=visitors,
+       category="lifecycle")
+def test_every_visitor_ran(obs):
+    started = children(obs)
+    expect(len(started) == VISITORS, "wrong_result",
+           f"run_visitors(room, {VISITORS}, {LIMIT}) should start {VISITORS} processes, one per visitor; it "
+           f"started {len(started)}.", where=first_at(student_calls(obs, "process.start")))
+    unjoined = [info["name"] for info in started.values() if not info.get("joins")]
+    expect(not unjoined, "lifecycle",
+           f"These visitors were started but never joined: {unjoined}. Join every process you start.",
+           where=first_at(student_calls(obs, "process.start")))
+    failed = {info["name"]: info.get("exitcode") for info in started.values() if info.get("exitcode") != 0}
+    expect(not failed, "crash",
+           f"Some visitors did not end normally (exit codes {failed}): their error is in the output. Each "
+           "visitor must run visit(sem, room).")
+    expect(obs.value["entered"] == VISITORS, "wrong_result",
+           f"The room was used {obs.value['entered']} times; expected {VISITORS}, once per visitor. Does "
+           "visit() call room.use() exactly once?")
+
+
+@check("the visitors are all started, then all joined", uses=visitors, category="not_parallel",
+       leftovers_ok=True)
+def test_visitors_start_together(obs):
+    starts = student_calls(obs, "process.start")
+    joins = student_calls(obs, "process.join")
+    expect(starts, "wrong_result", "run_visitors() started no process.")
+    late = [e for e in starts if joins and e.t > joins[0].t]
+    expect(not late, "not_parallel",
+           "A visitor was joined before the last one was started, so they ran one at a time and the "
+           "semaphore had nothing to limit. Start every visitor first, then join them all in a second loop.",
+           where=joins[0].where if joins else None)
+
+
+@check("every visit happens while holding the semaphore, the same one for every visitor", uses=visitors,
+       leftovers_ok=True)
+def test_visit_holds_the_semaphore(obs):
+    visits = _visits(obs)
+    expect(visits, "wrong_result", "No visitor used the room: does visit() call room.use()?")
+    used = {}
+    for pid, spans in visits.items():
+        for _, _, at_enter, at_leave, enter in spans:
+            expect(at_enter and at_leave, "wrong_result",
+                   f"A visitor used the room while holding no permit (at {enter.where or '?'}): nothing "
+                   "limits how many are inside. Call room.use() inside `with sem:`.", where=enter.where)
+            for lock in set(at_enter) & set(at_leave):
+                used.setdefault(lock, set()).add(pid)
+    shared = [lock for lock, pids in used.items() if len(pids) == len(visits)]
+    expect(shared, "wrong_result",
+           f"The visitors held {len(used)} different semaphores, none of them shared by all: each visitor "
+           "only counted itself. Create ONE Semaphore in run_visitors(), before starting the visitors, and "
+           "pass that same object to every one of them.", where=first_at(student_calls(obs, "lock.acquire")))
+
+
+def _gates_text(obs):
+    gates = obs.value["gates"]
+    if not gates:
+        return "run_visitors() created no Semaphore (or Lock) of its own"
+    return "run_visitors() created " + ", ".join(f"a {g['type']} with {g['permits']} permit(s)" for g in gates)
+
+
+@check(f"never more than {LIMIT} visitors are inside at once", uses=visitors, leftovers_ok=True)
+def test_at_most_limit(obs):
+    most = max_overlap(_intervals(obs))
+    expect(most <= LIMIT, "wrong_result",
+           f"{most} visitors were inside the room at the same time; at most {LIMIT} should be "
+           f"({_gates_text(obs)}). Create Semaphore(limit) once, hold it around room.use() in every "
+           "visitor, and release it exactly once per acquire.")
+
+
+@check(f"{LIMIT} visitors can be inside together: the semaphore is not a lock", uses=visitors,
+       category="not_parallel", leftovers_ok=True)
+def test_limit_reached(obs):
+    most = max_overlap(_intervals(obs))
+    if most > LIMIT:
+        return  # the check above says what is wrong
+    waited = ""
+    if _gave_up(obs):
+        waited = (f" (The room held the visitors inside for {HOLD_S:g} s, and no more came in: were they "
+                  "started one at a time?)")
+    expect(most > 1, "not_parallel",
+           f"Only one visitor was ever inside at a time, although {LIMIT} may be: {_gates_text(obs)}. A Lock, "
+           f"or a Semaphore(1), lets one process in at a time; Semaphore({LIMIT}) lets {LIMIT} in.{waited}")
+    expect(most == LIMIT, "wrong_result",
+           f"At most {most} visitors were inside at the same time, although {LIMIT} may be: "
+           f"{_gates_text(obs)}. Create Semaphore(limit), with the limit run_visitors() is given.{waited}")
+
+
+def _judge_permits_back(obs, when):
+    gates = [g for g in obs.value["gates"] if g["type"] in ("Semaphore", "BoundedSemaphore")]
+    for gate in gates:
+        if gate["final"] is None:
+            continue
+        expect(gate["final"] == gate["permits"], "wrong_result",
+               f"{when}, the {gate['type']} created with {gate['permits']} permits has {gate['final']}. "
+               + ("Permits were lost: a visitor acquired without releasing (release in `finally:`, or use "
+                  "`with sem:`)." if gate["final"] < gate["permits"] else
+                  "It gained permits: something released more often than it acquired (a release() without "
+                  "an acquire(), or twice), and every extra permit lets one more visitor in. "
+                  "`with sem:` acquires and releases exactly once."),
+               where=first_at(student_calls(obs, "lock.release")))
+
+
+@check("the semaphore ends with all its permits: each visitor releases exactly what it acquired",
+       uses=visitors, leftovers_ok=True)
+def test_permits_back(obs):
+    _judge_permits_back(obs, "After every visitor has left")
+
+
+@check("a visitor that fails inside gives its permit back, and the others still visit", uses=failing_visit)
+def test_failing_visitor_releases(obs):
+    failures = [e for e in obs.events if e.kind == "room.fail"]
+    expect(failures, "wrong_result", "The grader's room should have failed once, on the 2nd visit, but it "
+                                     f"was used only {obs.value['entered']} time(s).")
+    started = children(obs)
+    others = {info["name"]: info.get("exitcode") for pid, info in started.items()
+              if pid != failures[0].pid and info.get("exitcode") != 0}
+    expect(not others, "wrong_result",
+           f"One visitor's room.use() raised; the other visitors should still visit and end normally, but "
+           f"these did not: {others}.")
+    expect(obs.value["entered"] == FAIL_VISITORS, "wrong_result",
+           f"The room was used {obs.value['entered']} times; expected {FAIL_VISITORS}, once per visitor.")
+    _judge_permits_back(obs, "After one visit raised and every visitor has left")

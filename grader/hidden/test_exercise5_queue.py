@@ -1,1 +1,303 @@
-"""Placeholder hidden checks: this exercise is being written."""
+"""Hidden checks for exercise 5: Queue (timeouts, snapshots, producers and consumers, big items).
+
+Drivers (run in the sandbox) call the student's functions and report plain data;
+checks (run in the grader) judge it, together with the probe's log of queue and process
+calls. Order: the calls that cannot hang first; then the producer/consumer runs (a
+consumer that never stops hangs them); then drain() (a get() without timeout hangs);
+last the classic deadlock of joining a child before getting its big item.
+"""
+
+import os
+from multiprocessing import queues
+
+from grader.checks import check, children, driver, expect, fail, first_at, judge_error, raised, student_calls
+
+FILL_ITEMS = list("abcdefgh")
+FILL_ROOM = 5
+DRAIN_ITEMS = [("item", i) for i in range(6)]
+THREE = (2, 3, 5)  # run(n_producers, n_consumers, per_producer) with more consumers than producers
+BIG_N, BIG_SIZE = 2, 256 * 1024  # each item far above a pipe's 64 KiB buffer
+
+# ----------------------------------------------------------------------------- helpers run in the sandbox
+
+
+class MacQueue(queues.Queue):
+    """A multiprocessing Queue whose qsize() raises, as every Queue's does on macOS."""
+
+    def qsize(self):
+        raise NotImplementedError("qsize() is not implemented on this platform")
+
+
+def put_all(q, items):
+    """A child that puts items and ends (its exit flushes them into the queue's pipe)."""
+    for item in items:
+        q.put(item)
+
+
+def _preloaded(q, items):
+    """q with items already in its pipe, as if a child had put them and ended.
+
+    Written straight into the pipe (the queue's own lock and semaphore taken as put()
+    would), so that get(timeout=...) and empty() find them there whatever the machine's
+    load: no feeder thread to wait for. Falls back to a child that puts them.
+    """
+    from multiprocessing.reduction import ForkingPickler
+
+    try:
+        writer, wlock, sem = q._writer, q._wlock, q._sem
+    except AttributeError:
+        import multiprocessing
+
+        child = multiprocessing.Process(target=put_all, args=(q, items), name="grader-filler")
+        child.start()
+        child.join()
+        return q
+    for item in items:
+        sem.acquire()
+        data = ForkingPickler.dumps(item)
+        if wlock is None:
+            writer.send_bytes(data)
+        else:
+            with wlock:
+                writer.send_bytes(data)
+    return q
+
+
+def _mac_queue(maxsize):
+    """A Queue whose qsize() behaves as on macOS."""
+    import multiprocessing
+
+    return MacQueue(maxsize, ctx=multiprocessing.get_context())
+
+
+def _exception_advice(error):
+    """Advice for the wrong exception names students reach for; "" when nothing specific fits."""
+    if error.type == "AttributeError" and ("'Full'" in error.message or "'Empty'" in error.message):
+        return ("queue.Full and queue.Empty belong to the standard module `queue`: `import queue`, then "
+                "`except queue.Empty:`. multiprocessing.Queue is a function and has no .Empty or .Full "
+                "(the post's Queue.Empty is Python 2's module Queue).")
+    if error.type in ("Full", "Empty"):
+        return (f"queue.{error.type} was raised and not caught: it is how put/get with a timeout (or the "
+                f"_nowait versions) say \"no room\" / \"nothing came\". Catch queue.{error.type} "
+                "(import queue) and stop there.")
+    return ""
+
+
+def _judge_with_advice(obs):
+    error = obs.error
+    advice = _exception_advice(error)
+    if advice:
+        fail("crash", f"Your code raised {error.type}: {error.message}\n{advice}\n{error.traceback}",
+             f"{obs.student_file}:{error.line}" if error.line else None)
+    judge_error(obs)
+
+
+# ----------------------------------------------------------------------------- drivers
+
+
+@driver
+def fill_queue(student):
+    import multiprocessing
+    import queue
+
+    q = multiprocessing.Queue(FILL_ROOM)
+    count = student.fill(q, list(FILL_ITEMS))
+    held = []
+    for _ in range(min(count, FILL_ROOM) if isinstance(count, int) else 0):
+        try:
+            held.append(q.get(timeout=2.0))
+        except queue.Empty:
+            break
+    return {"count": count, "held": held}
+
+
+@driver
+def describe_queue(student):
+    import multiprocessing
+
+    fresh = student.snapshot(multiprocessing.Queue(3))
+    full = student.snapshot(_preloaded(multiprocessing.Queue(3), ["a", "b", "c"]))
+    mac = raised(student.snapshot, _preloaded(_mac_queue(3), ["a"]))
+    return {"fresh": fresh, "full": full, "mac": mac}
+
+
+@driver
+def one_consumer(student):
+    return {"parent": os.getpid(), "taken": student.run(10, 1, 10)}
+
+
+@driver
+def three_consumers(student):
+    return {"parent": os.getpid(), "taken": student.run(*THREE)}
+
+
+@driver
+def drain_queue(student):
+    import multiprocessing
+
+    q = _preloaded(multiprocessing.Queue(), list(DRAIN_ITEMS))
+    return student.drain(q, 0.2)
+
+
+@driver
+def big_items(student):
+    return student.collect_big(BIG_N, BIG_SIZE)
+
+
+# ----------------------------------------------------------------------------- checks: the calls
+
+
+@check("put_nowait on a full queue raises queue.Full: fill() stops there", uses=fill_queue, expects_error=True)
+def test_fill(obs):
+    if obs.error is not None:
+        _judge_with_advice(obs)
+    count, held = obs.value["count"], obs.value["held"]
+    expect(count == FILL_ROOM, "wrong_result",
+           f"fill(Queue({FILL_ROOM}), {FILL_ITEMS}) returned {count!r}; the queue has room for {FILL_ROOM}, so "
+           f"expected {FILL_ROOM}. Count the items put, and stop at the first queue.Full.")
+    expect(held == FILL_ITEMS[:FILL_ROOM], "wrong_result",
+           f"After fill(), the queue held {held}; expected the first {FILL_ROOM} items in order, "
+           f"{FILL_ITEMS[:FILL_ROOM]}.")
+
+
+@check("empty(), full() and qsize() describe a fresh queue and a full one", uses=describe_queue)
+def test_snapshot(obs):
+    fresh, full = obs.value["fresh"], obs.value["full"]
+    want_fresh = {"empty": True, "full": False, "size": 0}
+    want_full = {"empty": False, "full": True, "size": 3}
+    expect(fresh == want_fresh, "wrong_result",
+           f"snapshot() of a fresh Queue(3) returned {fresh!r}; expected {want_fresh}.")
+    expect(full == want_full, "wrong_result",
+           f"snapshot() of a Queue(3) holding 3 items returned {full!r}; expected {want_full}.")
+
+
+@check("snapshot() copes with qsize() raising NotImplementedError (as on macOS)", uses=describe_queue)
+def test_snapshot_macos(obs):
+    mac = obs.value["mac"]
+    if mac[0] == "raised":
+        fail("crash", f"On a queue whose qsize() raises NotImplementedError (as every Queue does on macOS), "
+                      f"snapshot() raised {mac[1]}: {mac[2]}. Catch NotImplementedError around qsize() and "
+                      "report \"size\": None.")
+    want = {"empty": False, "full": False, "size": None}
+    expect(mac[1] == want, "wrong_result",
+           f"snapshot() of a queue holding 1 item of 3, whose qsize() is not implemented, returned {mac[1]!r}; "
+           f"expected {want}.")
+
+
+# ----------------------------------------------------------------------------- checks: producers and consumers
+
+CONSUMER_HANG = (
+    "A consumer still waits in q.get() for an item, and run() waits for its report. A consumer only stops "
+    "when it takes a sentinel: put one None per consumer, after every producer has been joined (so that no "
+    "real item comes after a sentinel)."
+)
+
+
+def _expected(n_producers, per_producer):
+    return sorted((who, i) for who in range(n_producers) for i in range(per_producer))
+
+
+def _judge_items(taken, n_producers, per_producer, call):
+    expected = _expected(n_producers, per_producer)
+    expect(isinstance(taken, list), "wrong_result", f"{call} should return a list; it returned {taken!r}.")
+    got = sorted((tuple(x) if isinstance(x, (list, tuple)) else x for x in taken), key=repr)
+    missing = [x for x in expected if x not in got]
+    extra = list(got)
+    for x in expected:
+        if x in extra:
+            extra.remove(x)
+    expect(not missing, "wrong_result",
+           f"{call}: {len(missing)} of the {len(expected)} items were never consumed, e.g. {missing[:3]}. "
+           "Does every producer put all its items, and does each consumer report everything it took?")
+    expect(not extra, "wrong_result",
+           f"{call}: these were consumed more than once, or were never produced: {extra[:5]}. Leave the "
+           "sentinels out of the reports.")
+
+
+@check("10 producers, 1 consumer: every item is consumed exactly once", uses=one_consumer, leftovers_ok=True,
+       on_timeout=CONSUMER_HANG)
+def test_one_consumer_items(obs):
+    _judge_items(obs.value["taken"], 10, 10, "run(10, 1, 10)")
+
+
+@check("the producers and the consumer are processes of their own", uses=one_consumer, leftovers_ok=True,
+       on_timeout=CONSUMER_HANG)
+def test_processes(obs):
+    targets = [info.get("target") for info in children(obs).values()]
+    producers, consumers = targets.count("producer"), targets.count("consumer")
+    expect(producers == 10 and consumers == 1, "wrong_result",
+           f"run(10, 1, 10) should start 10 processes running producer and 1 running consumer; it started "
+           f"{producers} and {consumers}.", where=first_at(student_calls(obs, "process.start")))
+
+
+@check("each producer closes its queue and waits for its feeder thread (close, then join_thread)",
+       uses=one_consumer, category="lifecycle", leftovers_ok=True, on_timeout=CONSUMER_HANG)
+def test_producers_flush(obs):
+    producers = {pid for pid, info in children(obs).items() if info.get("target") == "producer"}
+    closed = {e.pid for e in student_calls(obs, "queue.close") if e.pid in producers}
+    joined = {e.pid for e in student_calls(obs, "queue.join_thread") if e.pid in producers}
+    expect(closed >= producers, "lifecycle",
+           f"{len(producers - closed)} of the {len(producers)} producers never called q.close(). A producer "
+           "that is done says so with q.close(), then waits for its items to be flushed with q.join_thread().")
+    expect(joined >= producers, "lifecycle",
+           f"{len(producers - joined)} of the {len(producers)} producers called q.close() but not "
+           "q.join_thread(): call it after close(), so the producer ends only once its items are in the pipe.",
+           where=first_at([e for e in student_calls(obs, "queue.close") if e.pid in producers]))
+
+
+@check("every producer and consumer is joined", uses=one_consumer, category="lifecycle", on_timeout=CONSUMER_HANG)
+def test_joined(obs):
+    started = children(obs)
+    unjoined = sorted({info.get("target") or info["name"] for info in started.values() if not info.get("joins")})
+    expect(not unjoined, "lifecycle",
+           f"Some processes running {unjoined} were never joined: join every producer and every consumer.",
+           where=first_at(student_calls(obs, "process.start")))
+
+
+@check("3 consumers: each one stops, and every item is consumed exactly once", uses=three_consumers,
+       on_timeout=CONSUMER_HANG + " With 3 consumers, one sentinel stops only one of them.")
+def test_three_consumers(obs):
+    call = f"run{THREE}"
+    _judge_items(obs.value["taken"], THREE[0], THREE[2], call)
+    consumers = [info for info in children(obs).values() if info.get("target") == "consumer"]
+    expect(len(consumers) == THREE[1], "wrong_result",
+           f"{call} should start {THREE[1]} consumers; it started {len(consumers)}.")
+
+
+# ----------------------------------------------------------------------------- checks: drain, big items
+
+DRAIN_HANG = ("drain() waits forever in q.get(): without a timeout, get() on an empty queue never returns. "
+              "Call q.get(timeout=timeout) and stop at queue.Empty.")
+
+
+@check("get with a timeout raises queue.Empty once nothing comes: drain() returns what there was",
+       uses=drain_queue, expects_error=True, on_timeout=DRAIN_HANG)
+def test_drain(obs):
+    if obs.error is not None:
+        _judge_with_advice(obs)
+    got = obs.value
+    expect(isinstance(got, list), "wrong_result", f"drain() should return a list; it returned {got!r}.")
+    got = [tuple(x) if isinstance(x, list) else x for x in got]
+    expect(got == DRAIN_ITEMS, "wrong_result",
+           f"drain() of a queue holding {DRAIN_ITEMS} returned {got}; expected them all, in order.")
+
+
+BIG_HANG = (
+    "A child that put a big item cannot end until its feeder thread has written the item into the queue's "
+    "pipe, and a pipe holds about 64 KiB: the rest waits for someone to get() it. Joining that child first "
+    "waits forever. get() all the items first, then join the producers."
+)
+
+
+@check("big items: get them all before joining the producers", uses=big_items, on_timeout=BIG_HANG)
+def test_big_items(obs):
+    got = obs.value
+    want = [(who, BIG_SIZE) for who in range(BIG_N)]
+    got = [tuple(x) if isinstance(x, list) else x for x in got] if isinstance(got, list) else got
+    expect(got == want, "wrong_result",
+           f"collect_big({BIG_N}, {BIG_SIZE}) returned {got!r}; expected {want}.")
+    started = children(obs)
+    unjoined = [info["name"] for info in started.values() if not info.get("joins")]
+    expect(started and not unjoined, "lifecycle",
+           f"collect_big() should join its {BIG_N} producers (after getting their items); "
+           f"{len(unjoined)} were not joined.", where=first_at(student_calls(obs, "process.start")))
