@@ -87,7 +87,7 @@ def shorten(text: str, width: int = 60) -> str:
     lines = text.strip().splitlines()
     line = lines[0].strip() if lines else ""
     # "Not run: an earlier check hung" reads twice as "N checks not run (not run: ...)".
-    line = _NOT_RUN_PREFIX.sub("", line)
+    line = _NOT_RUN_PREFIX.sub("", line).rstrip(".")
     if len(line) > width:
         line = line[: width - 1].rstrip() + "…"
     return line
