@@ -137,21 +137,39 @@ def innermost_student_frame(stack: ProcessStack, student_file: str):
     return None, None
 
 
+def _grouped(items: list[tuple[str, str]]) -> list[str]:
+    """(who, what) pairs as lines, processes that were doing the same thing on one line."""
+    order: dict[str, list[str]] = {}
+    for who, what in items:
+        order.setdefault(what, []).append(who)
+    lines = []
+    for what, whos in order.items():
+        verb = "were" if len(whos) > 1 else "was"
+        lines.append(f"  - {', '.join(whos)} {what.replace('{was}', verb)}")
+    return lines
+
+
 def describe_process(obs: Observation, stack: ProcessStack) -> tuple[str, str | None]:
     """One line: which process, where in the student's file, in which multiprocessing call."""
-    who = f"{stack.name} (pid {stack.pid}{', daemon' if stack.daemon else ''})"
+    who, what, where = _describe_parts(obs, stack)
+    return f"{who} {what.replace('{was}', 'was')}", where
+
+
+def _describe_parts(obs: Observation, stack: ProcessStack) -> tuple[str, str, str | None]:
+    # No pid: the same hang under fork and spawn should read the same (the report merges them).
+    who = f"{stack.name}{' (daemon)' if stack.daemon else ''}"
     frames, index = innermost_student_frame(stack, obs.student_file)
     if frames is None:
         last = stack.threads[0][-1] if stack.threads and stack.threads[0] else None
         inside = f" inside {_library_call(last)}" if last else ""
-        return f"{who} was not running your code{inside}", None
+        return who, f"{{was}} not running your code{inside}", None
     frame = frames[index]
     where = f"{obs.student_file}:{frame.line}"
     code = obs.source_line(frame.line)
     called = frames[index + 1] if index + 1 < len(frames) else None
     waiting = f", waiting in {_library_call(called)}" if called and _is_library(called.file) else ""
     quoted = f": `{code}`" if code else ""
-    return f"{who} was at {where} in {frame.function}(){quoted}{waiting}", where
+    return who, f"{{was}} at {where} in {frame.function}(){quoted}{waiting}", where
 
 
 def describe_hang(obs: Observation) -> tuple[str, str | None]:
@@ -160,22 +178,25 @@ def describe_hang(obs: Observation) -> tuple[str, str | None]:
     first_where = None
     if not obs.stacks:
         lines.append("No process could report where it was.")
+    parts = []
     for stack in obs.stacks:
-        text, where = describe_process(obs, stack)
+        who, what, where = _describe_parts(obs, stack)
         first_where = first_where or where
-        lines.append("  - " + text)
-    return "\n".join(lines), first_where
+        parts.append((who, what))
+    return "\n".join(lines + _grouped(parts)), first_where
 
 
 def describe_leftovers(obs: Observation) -> str:
     lines = [LEFTOVER.format(count=len(obs.leftovers))]
+    parts = []
     for leftover in obs.leftovers:
         if leftover.stack is not None:
-            text, _ = describe_process(obs, leftover.stack)
+            who, what, _ = _describe_parts(obs, leftover.stack)
         else:
             kind = "daemon" if leftover.daemon else "non-daemon" if leftover.daemon is False else "process"
-            text = f"{leftover.name} (pid {leftover.pid}, {kind})"
-        lines.append("  - " + text)
+            who, what = f"{leftover.name} ({kind})", "{was} running"
+        parts.append((who, what))
+    lines += _grouped(parts)
     lines.append("The grader stopped them. Join every process you start (and shut down every Pool "
                  "and Manager) before your function returns; a non-daemon process still running "
                  "keeps a program from exiting.")

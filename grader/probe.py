@@ -434,12 +434,13 @@ def _patch_managers() -> None:
     def start(self, *args, **kwargs):
         internal, where = _caller()
         result = original_start(self, *args, **kwargs)
-        emit("manager.start", internal, where, child=self._process.pid, name=self._process.name)
-        shutdown = self.shutdown
+        child = self._process.pid
+        emit("manager.start", internal, where, child=child, name=self._process.name)
+        shutdown = self.shutdown  # a Finalize: it holds no reference to the manager, and neither may we
 
         def probed_shutdown():
             inner_internal, inner_where = _caller()
-            emit("manager.shutdown", inner_internal, inner_where, child=self._process.pid)
+            emit("manager.shutdown", inner_internal, inner_where, child=child)
             return shutdown()
 
         self.shutdown = probed_shutdown

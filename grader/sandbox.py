@@ -150,6 +150,7 @@ class Sandbox:
         env["PYTHONUNBUFFERED"] = "1"
         env["PYTHONIOENCODING"] = "utf-8"
         env["GRADER_SANDBOX"] = json.dumps(config)
+        env["GRADER_TIMEOUT"] = str(self.timeout)  # drivers that wait (run_as_script) stay inside it
         try:
             self._proc = subprocess.Popen(
                 [sys.executable, "-c", "from grader.sandbox_child import main; main()"],
@@ -414,19 +415,33 @@ class Sandbox:
                 mine.append(child)
         return mine
 
+    def _os_label(self, pid: int) -> str:
+        """A name for a process multiprocessing did not start: the program, or what the OS calls it."""
+        try:
+            command = " ".join(psutil.Process(pid).cmdline())
+        except psutil.Error:
+            return "a process"
+        if "runpy.run_path" in command:
+            return f"your program ({self.student_file_name})"
+        return "a forked process" if "sandbox_child" in command else command.split(" ")[0].rsplit("/", 1)[-1]
+
     def _is_helper(self, p: psutil.Process) -> bool:
         """multiprocessing's resource tracker and fork server: the library's, not the student's."""
         if p.pid in self._helpers:
             return True
         try:
-            # Children of the fork server share its command line: only the worker's own children count.
-            command = " ".join(p.cmdline()) if p.ppid() == self._worker_pid else ""
+            command = " ".join(p.cmdline())
+            if "multiprocessing.forkserver" in command:
+                # The fork server's children share its command line: they are the student's processes.
+                parent = p.parent()
+                helper = parent is None or "multiprocessing.forkserver" not in " ".join(parent.cmdline())
+            else:
+                helper = "multiprocessing.resource_tracker" in command
         except psutil.Error:
             return False
-        if "multiprocessing.resource_tracker" in command or "multiprocessing.forkserver" in command:
+        if helper:
             self._helpers.add(p.pid)
-            return True
-        return False
+        return helper
 
     def _collect_leftovers(self) -> tuple[Leftover, ...]:
         ignored = {self._worker_pid, self._proc.pid} | self._helpers
@@ -442,7 +457,7 @@ class Sandbox:
         stacks = {s.pid: s for s in self._dump_stacks(alive)}
         leftovers = []
         for p in alive:
-            name, daemon = self._names.get(p.pid, (_os_name(p), None))
+            name, daemon = self._names.get(p.pid) or (self._os_label(p.pid), None)
             leftovers.append(Leftover(pid=p.pid, name=name, daemon=daemon, stack=stacks.get(p.pid)))
         _kill(alive)
         self._reap_orphans()
@@ -474,7 +489,7 @@ class Sandbox:
             with open(path, errors="replace") as f:
                 f.seek(start)
                 text = f.read()
-            name, daemon = self._names.get(pid, (f"pid {pid}", None))
+            name, daemon = self._names.get(pid) or (self._os_label(pid), None)
             stacks.append(ProcessStack(pid=pid, name=name, daemon=daemon, threads=_parse_faulthandler(text)))
         stacks.sort(key=lambda s: (s.pid != self._worker_pid, s.pid))
         return stacks
@@ -526,13 +541,6 @@ def _running(p: psutil.Process) -> bool:
         return p.status() not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
     except psutil.Error:
         return False
-
-
-def _os_name(p: psutil.Process) -> str:
-    try:
-        return p.name()
-    except psutil.Error:
-        return f"pid {p.pid}"
 
 
 def _kill(procs: list[psutil.Process], stop_first: bool = False) -> None:
