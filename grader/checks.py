@@ -26,6 +26,7 @@ from .drivers import driver, raised, run_as_script  # noqa: F401 - re-exported f
 from .observations import DIED, NOT_RUN, RAISED, RESOURCE, TIMEOUT, Event, Observation, ProcessStack
 
 MULTIPROCESSING_MARK = os.sep + "multiprocessing" + os.sep
+GRADER_MARK = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 # Messages that tests import rather than retype.
 NOT_IMPLEMENTED = "{function}() still raises NotImplementedError: fill in the TODO in {file}."
@@ -166,7 +167,8 @@ def _describe_parts(obs: Observation, stack: ProcessStack) -> tuple[str, str, st
     frame = frames[index]
     where = f"{obs.student_file}:{frame.line}"
     code = obs.source_line(frame.line)
-    called = frames[index + 1] if index + 1 < len(frames) else None
+    below = [f for f in frames[index + 1:] if GRADER_MARK not in f.file]  # a hidden module's wrapper is not it
+    called = below[0] if below else None
     waiting = f", waiting in {_library_call(called)}" if called and _is_library(called.file) else ""
     quoted = f": `{code}`" if code else ""
     return who, f"{{was}} at {where} in {frame.function}(){quoted}{waiting}", where

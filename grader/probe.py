@@ -33,6 +33,7 @@ STACK_SIGNAL = signal.SIGUSR1
 
 _MP_DIR = os.path.dirname(os.path.abspath(signal.__file__)) + os.sep + "multiprocessing" + os.sep
 _THIS_FILE = os.path.abspath(__file__).removesuffix("c")
+_CONTEXT_FILE = _MP_DIR + "context.py"
 
 _state: dict = {"dir": None, "student": None, "fd": None, "pid": None, "stack_file": None, "patched": False}
 
@@ -91,7 +92,9 @@ def _open_files() -> None:
 def _caller() -> tuple[bool, str | None]:
     """(called by multiprocessing itself?, "file.py:line" of the nearest student frame)."""
     frame = sys._getframe(2)
-    while frame is not None and frame.f_code.co_filename.startswith(_THIS_FILE[:-3]):
+    # Skip our own wrappers, and the context methods (multiprocessing.Pipe() is context.Pipe()).
+    while frame is not None and (frame.f_code.co_filename.startswith(_THIS_FILE[:-3])
+                                 or frame.f_code.co_filename == _CONTEXT_FILE):
         frame = frame.f_back
     internal = frame is not None and frame.f_code.co_filename.startswith(_MP_DIR)
     student = _state["student"]
