@@ -70,6 +70,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("grade: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `grade list | head`: the reader left; nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_PASS
 
 
 def _run(parser: argparse.ArgumentParser, args) -> int:

@@ -294,7 +294,9 @@ class _TaskRecordingQueue:
         task = self._queue.get()
         if task is not None:
             job, i, func, args, kwds = task
-            task = (job, i, _timed_task(func, args), args, kwds)
+            # The student's function is called as func(*args, **kwds) inside `run`, so that
+            # errors name it (not the probe) exactly as they would without the probe.
+            task = (job, i, _timed_task(func, args), (func, args, kwds), {})
         return task
 
 
@@ -306,11 +308,11 @@ def _timed_task(func, args):
     else:
         name, items = _func_name(func), 1
 
-    def run(*a, **k):
+    def run(func, args, kwds):
         begin, cpu = time.monotonic(), time.process_time()
         ok = False
         try:
-            result = func(*a, **k)
+            result = func(*args, **kwds)
             ok = True
             return result
         finally:

@@ -168,8 +168,17 @@ def _helper_pids() -> list[int]:
 
 
 def _stop_daemons() -> list[dict]:
-    """What the end of a program does to daemonic children: terminate and join them."""
+    """What the end of a program does: finalize pools nobody holds, then stop daemonic children.
+
+    Only pools' finalizers (exit priority 15) run: a Manager the student forgot to shut down
+    must still be found running, and reported.
+    """
+    import gc
     import multiprocessing
+    from multiprocessing import util
+
+    gc.collect()
+    util._run_finalizers(15)
 
     stopped = []
     for p in multiprocessing.active_children():

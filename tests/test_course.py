@@ -13,7 +13,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-import yaml
 
 from grader.course import (
     FIX_UNIQUE,
@@ -78,17 +77,6 @@ def assert_names(error: CourseError, root: Path, line: int | None, field: str | 
 
 def test_the_real_course_loads_with_its_fourteen_exercises_in_order():
     course = load_course(REPO / "course.yaml")
-    assert course.ids == tuple(f"exercise{n}" for n in range(1, 15))
-
-
-def test_the_real_course_yaml_is_valid_given_the_files_it_names(tmp_path):
-    # The same check as above, but independent of whether the exercise files are written yet.
-    shutil.copy(REPO / "course.yaml", tmp_path / "course.yaml")
-    for exercise in yaml.safe_load((REPO / "course.yaml").read_text())["exercises"]:
-        for key in ("file", "solution", "tests"):
-            (tmp_path / exercise[key]).parent.mkdir(parents=True, exist_ok=True)
-            (tmp_path / exercise[key]).write_text("")
-    course = load_course(tmp_path)
     assert course.ids == tuple(f"exercise{n}" for n in range(1, 15))
     assert course.find("shared-memory").id == "exercise8"
 

@@ -1,10 +1,13 @@
 """Hidden checks for exercise 2: Lock (one shared lock around every read-modify-write).
 
 The drivers hand the student's code a counter of their own (`ProbedCounter`): a number in
-shared memory whose read() pauses, so that two processes updating it without a lock
-reliably read the same value and lose an update. It logs each read and write to the
-probe, so that the checks can see, in each process, whether a lock was held around every
-update (the probe logs lock.acquire / lock.release), and which lock.
+shared memory whose read() pauses, so that two processes updating it at the same time
+without a lock read the same value and lose an update. It logs each read and write to
+the probe, so that the checks can see, in each process, whether a lock was held around
+every update (the probe logs lock.acquire / lock.release), and which lock: that verdict
+is structural, whatever the timing. For lost updates that do not depend on when the
+student's processes happen to start, the `race` driver runs deposit() and
+deposit_manually() itself, in processes released together from a start gate.
 The driver most likely to hang (a worker that fails between acquire() and release(),
 leaving the lock taken) is the last one.
 """
@@ -26,8 +29,9 @@ from grader.checks import (
 )
 
 WORKERS, TIMES = 4, 20
-FAIL_WORKERS, FAIL_TIMES, FAIL_AT = 3, 6, 7  # the write of the value FAIL_AT fails, once
-PAUSE_S = 0.0005  # read() pauses this long: the window in which an unlocked update gets lost
+RACERS = 4  # the race: half run deposit(), half deposit_manually(), all released together
+FAIL_WORKERS, FAIL_TIMES, FAIL_AT = 2, 6, 3  # the write of 3 fails, once: the other worker still has >= 4 to make
+PAUSE_S = 0.0003  # read() pauses this long: the window in which an unlocked update gets lost
 
 # ----------------------------------------------------------------------------- the counter the drivers pass
 
@@ -98,9 +102,33 @@ def with_lock(student):
     return _run(student, "deposit", ProbedCounter(), WORKERS, TIMES)
 
 
+def race_worker(ready, go, function, lock, counter, times):
+    """Runs in the driver's own processes: wait at the start gate, then run the student's function."""
+    ready._semlock.release()  # through _semlock: not logged as the student's
+    go.wait(10)
+    function(lock, counter, times)
+
+
 @driver
-def manual_lock(student):
-    return _run(student, "deposit_manually", ProbedCounter(), WORKERS, TIMES)
+def race(student):
+    """RACERS processes, half running deposit() and half deposit_manually(), released together."""
+    import multiprocessing
+
+    counter, lock = ProbedCounter(), multiprocessing.Lock()
+    student.deposit(lock, counter, 0)  # times=0 does nothing, unless it is still a stub
+    student.deposit_manually(lock, counter, 0)
+    ready, go = multiprocessing.Semaphore(0), multiprocessing.Event()
+    functions = [student.deposit, student.deposit_manually] * (RACERS // 2)
+    racers = [multiprocessing.Process(target=race_worker, args=(ready, go, f, lock, counter, TIMES),
+                                      name=f"racer-{n}-{f.__name__}") for n, f in enumerate(functions)]
+    for racer in racers:
+        racer.start()
+    for _ in racers:
+        ready._semlock.acquire(True, 10)
+    go.set()
+    for racer in racers:
+        racer.join()
+    return {"final": counter.peek(), "exitcodes": {r.name: r.exitcode for r in racers}}
 
 
 @driver
@@ -278,17 +306,24 @@ def test_one_shared_lock(obs):
 # ----------------------------------------------------------------------------- checks: acquire() and release()
 
 
-@check("deposit_manually(): acquire() and release() around each deposit lose nothing", uses=manual_lock,
-       leftovers_ok=True)
-def test_manual_lock(obs):
-    expected = WORKERS * TIMES
-    _judge_bracketing(obs, "deposit_manually")
-    expect(obs.value["final"] == expected, "wrong_result",
-           f"With deposit_manually() as the target, the counter ended at {obs.value['final']}; expected "
-           f"{expected}. Call lock.acquire() before counter.read() and lock.release() after counter.write().")
-    started = children(obs)
-    failed = {info["name"]: info.get("exitcode") for info in started.values() if info.get("exitcode") != 0}
+@check(f"when {RACERS} workers race (deposit() and deposit_manually(), one lock), no deposit is lost",
+       uses=race, leftovers_ok=True)
+def test_race(obs):
+    expected = RACERS * TIMES
+    failed = {name: code for name, code in obs.value["exitcodes"].items() if code != 0}
     expect(not failed, "crash", f"Some workers did not end normally (exit codes {failed}): see the output.")
+    _judge_bracketing(obs, "deposit() or deposit_manually")
+    updates = _updates(obs)
+    used = {lock for accesses in updates.values() for _, held in accesses for lock in held}
+    expect(len(used) == 1, "wrong_result",
+           f"The grader gave the same lock to {RACERS} workers, but they held {len(used)} different locks while "
+           "updating the counter: use the lock you are given, not a Lock of your own (one created at module "
+           "level is a different lock in every process under spawn and forkserver).",
+           where=first_at(student_calls(obs, "lock.acquire")))
+    expect(obs.value["final"] == expected, "wrong_result",
+           f"{RACERS} workers started together ({RACERS // 2} running deposit(), {RACERS // 2} "
+           f"deposit_manually(), {TIMES} deposits each) left the counter at {obs.value['final']}; expected "
+           f"{expected}. Hold the lock around each whole read-and-write.")
 
 
 # ----------------------------------------------------------------------------- checks: a failing update
@@ -298,7 +333,16 @@ STUCK = ("The other workers wait in lock.acquire() for a lock that the failed wo
 
 
 def _judge_failure(obs, function, how):
+    targets = sorted({str(info.get("target")) for info in children(obs).values()})
+    expect(targets == [function], "wrong_result",
+           f"run_deposits(counter, {FAIL_WORKERS}, {FAIL_TIMES}, target={function}) started processes running "
+           f"{targets}: each worker must run the `target` it is given.",
+           where=first_at(student_calls(obs, "process.start")))
     failures = [e for e in obs.events if e.kind == "counter.fail"]
+    if not failures and obs.value["final"] < FAIL_AT:
+        fail("wrong_result", f"{FAIL_WORKERS} workers made {FAIL_TIMES} deposits each, and the counter only "
+                             f"reached {obs.value['final']}: updates were lost. Hold one shared lock around each "
+                             "read-and-write.")
     expect(failures, "wrong_result", f"The grader's counter should have failed once at {FAIL_AT}, but the "
                                      "workers never wrote that value: did every worker run?")
     failed_pid = failures[0].pid

@@ -1,14 +1,16 @@
 """Hidden checks for exercise 3: Semaphore (at most N visitors inside at once, and N can be).
 
 The drivers hand the student's code a room of their own (`ProbedRoom`) that logs each
-visit to the probe (room.enter / room.leave) and holds every visitor inside until the
-room is as full as it can get: until `target` visitors are inside at once, or every
-visitor is in or done. While run_visitors() runs, the driver notes each Semaphore (or
-Lock) the student's code creates, and sets `target` to its number of permits. So the
-number of visitors seen inside at once is structural, not a race: a correct
-Semaphore(3) always shows 3, a Lock or Semaphore(1) always 1, no semaphore at all every
-visitor. A visitor never waits past HOLD_S (a gate the driver could not see, visitors
-started one at a time): then the room stops holding anyone.
+visit to the probe (room.enter / room.leave) and holds every visitor inside until no
+more can come in now: until `target` visitors are inside at once, or every visitor is in
+or done, or the parent waits in a join() and every visitor it started is in or done.
+While run_visitors() runs, the driver notes each Semaphore (or Lock) the student's code
+creates, and sets `target` to its number of permits; it also counts the processes
+started and notes the first join(). So the number of visitors seen inside at once is
+structural, not a race: a correct Semaphore(3) always shows 3, a Lock or Semaphore(1)
+always 1, visitors started and joined one at a time 1, a semaphore never used every
+visitor. Only a gate the driver cannot see (a Manager's semaphore, say) can leave the
+room waiting in vain: after HOLD_S without any progress it stops holding anyone.
 """
 
 import os
@@ -18,8 +20,8 @@ import time
 from grader.checks import check, children, driver, expect, first_at, max_overlap, student_calls
 
 LIMIT, VISITORS = 3, 6
-FAIL_VISITORS, FAIL_ON = 4, 2  # in the failure run, the 2nd visit raises
-HOLD_S = 2.0  # never reached by a correct solution: its visitors fill the room as soon as they start
+FAIL_VISITORS, FAIL_ON = 3, 2  # in the failure run, the 2nd visit raises
+HOLD_S = 5.0  # a wait without any progress this long gives up: never, for a correct solution
 
 # ----------------------------------------------------------------------------- the room the drivers pass
 
@@ -53,6 +55,8 @@ class ProbedRoom:
         self._entered = multiprocessing.RawValue("i", 0)
         self._left = multiprocessing.RawValue("i", 0)
         self._gave_up = multiprocessing.RawValue("i", 0)
+        self.started = multiprocessing.RawValue("i", 0)  # visitors started so far (the driver counts)
+        self.joining = multiprocessing.RawValue("i", 0)  # 1 once the parent waits in a join()
         self.target = multiprocessing.RawValue("i", visitors)  # until a gate is seen: everyone
         self.visitors = visitors
         self.hold = hold
@@ -78,12 +82,18 @@ class ProbedRoom:
                 self._left.value += 1
 
     def _hold(self):
-        deadline = time.monotonic() + HOLD_S
+        """Wait until no more visitors can come in now; never past HOLD_S without any progress."""
+        last_state, last_change = None, time.monotonic()
         while True:
-            inside, left = self._inside.value, self._left.value
+            inside, left, started = self._inside.value, self._left.value, self.started.value
             if inside >= self.target.value or inside + left >= self.visitors or self._gave_up.value:
                 return
-            if time.monotonic() > deadline:
+            if self.joining.value and inside + left >= started:
+                return  # the parent waits in join() and every visitor it started is in or done
+            now = time.monotonic()
+            if (inside, left, started) != last_state:
+                last_state, last_change = (inside, left, started), now
+            elif now - last_change > HOLD_S:
                 self._gave_up.value = 1
                 _emit("room.gave_up", inside=inside, target=self.target.value)
                 return
@@ -115,20 +125,22 @@ def _created_by_student(semlock):
     return False
 
 
-def _run_noting_gates(call, room):
-    """Run call() while noting every SemLock the student's code creates in this process.
+def _run_watching(call, room):
+    """Run call() while noting every SemLock the student's code creates in this process, and
+    counting the processes it starts (and whether it waits in a join()).
 
     The first Semaphore/BoundedSemaphore sets room.target to its permits (a Lock or RLock
     to 1, unless a semaphore comes too). Returns (call's result, [(type, permits, semlock)]).
     """
-    from multiprocessing import synchronize
+    from multiprocessing import process, synchronize
 
-    original = synchronize.SemLock.__init__
+    original_init = synchronize.SemLock.__init__
+    original_start, original_join = process.BaseProcess.start, process.BaseProcess.join
     me = os.getpid()
     gates = []
 
     def noting_init(self, kind, value, maxvalue, *args, **kwargs):
-        original(self, kind, value, maxvalue, *args, **kwargs)
+        original_init(self, kind, value, maxvalue, *args, **kwargs)
         if os.getpid() == me and _created_by_student(self):
             kind_name = type(self).__name__
             gates.append((kind_name, value, self))
@@ -136,11 +148,23 @@ def _run_noting_gates(call, room):
             chosen = semaphores[0] if semaphores else gates[0]
             room.target.value = max(1, min(chosen[1], room.visitors))
 
+    def counting_start(self):
+        if os.getpid() == me:
+            room.started.value += 1
+        return original_start(self)
+
+    def noting_join(self, *args, **kwargs):
+        if os.getpid() == me:
+            room.joining.value = 1
+        return original_join(self, *args, **kwargs)
+
     synchronize.SemLock.__init__ = noting_init
+    process.BaseProcess.start, process.BaseProcess.join = counting_start, noting_join
     try:
         return call(), gates
     finally:
-        synchronize.SemLock.__init__ = original
+        synchronize.SemLock.__init__ = original_init
+        process.BaseProcess.start, process.BaseProcess.join = original_start, original_join
 
 
 def _value(semlock):
@@ -157,7 +181,7 @@ def _run(student, room, visitors):
     import multiprocessing
 
     student.visit(multiprocessing.Semaphore(1), _NullRoom())  # raises only while it is still a stub
-    _, gates = _run_noting_gates(lambda: student.run_visitors(room, visitors, LIMIT), room)
+    _, gates = _run_watching(lambda: student.run_visitors(room, visitors, LIMIT), room)
     return {
         "parent": os.getpid(),
         "entered": room.entered(),
@@ -292,8 +316,8 @@ def test_limit_reached(obs):
         return  # the check above says what is wrong
     waited = ""
     if _gave_up(obs):
-        waited = (f" (The room held the visitors inside for {HOLD_S:g} s, and no more came in: were they "
-                  "started one at a time?)")
+        waited = (f" (The room held the visitors inside for {HOLD_S:g} s, and no more came in: is the "
+                  "semaphore made in run_visitors() and passed to the visitors?)")
     expect(most > 1, "not_parallel",
            f"Only one visitor was ever inside at a time, although {LIMIT} may be: {_gates_text(obs)}. A Lock, "
            f"or a Semaphore(1), lets one process in at a time; Semaphore({LIMIT}) lets {LIMIT} in.{waited}")

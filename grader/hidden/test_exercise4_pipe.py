@@ -41,36 +41,50 @@ def ping_pong(student):
 
 
 def _recording_pipes(call, *args):
-    """Run call(*args) while noting the `duplex` of every Pipe() created in this process.
+    """Run call(*args) while noting, in this process, the `duplex` of every Pipe() created
+    and whether the sending end of a one-way pipe was still open here when this process
+    first waited to receive on its other end.
 
     (The probe's pipe.create event misses calls made through multiprocessing.Pipe, the
-    context method, which it takes for multiprocessing's own: so the driver records them.)
+    context method, which it takes for multiprocessing's own: so the driver records them.
+    The hook sits beneath Connection.recv(), so a stack dumped at a hang still shows the
+    student's recv() waiting in multiprocessing.connection.)
     """
     from multiprocessing import connection
 
-    original = connection.Pipe
-    created = []
+    me = os.getpid()
+    original_pipe, original_recv_bytes = connection.Pipe, connection.Connection._recv_bytes
+    created, pairs, seen = [], {}, {"recv_with_send_open": None}
 
     def pipe(duplex=True):
+        ends = original_pipe(duplex)
         created.append(bool(duplex))
-        return original(duplex)
+        if not duplex:
+            pairs[id(ends[0])] = ends
+        return ends
 
-    connection.Pipe = pipe
+    def recv_bytes(conn, *a, **k):
+        ends = pairs.get(id(conn))
+        if os.getpid() == me and ends is not None and ends[0] is conn and seen["recv_with_send_open"] is None:
+            seen["recv_with_send_open"] = not ends[1].closed
+        return original_recv_bytes(conn, *a, **k)
+
+    connection.Pipe, connection.Connection._recv_bytes = pipe, recv_bytes
     try:
-        return call(*args), created
+        value = call(*args)
     finally:
-        connection.Pipe = original
+        connection.Pipe, connection.Connection._recv_bytes = original_pipe, original_recv_bytes
+    return {"parent": me, "got": value, "pipes": created, "recv_with_send_open": seen["recv_with_send_open"]}
 
 
 @driver
 def one_way(student):
-    got, created = _recording_pipes(student.one_way, list(ITEMS))
-    return {"parent": os.getpid(), "got": got, "pipes": created}
+    return _recording_pipes(student.one_way, list(ITEMS))
 
 
 @driver
 def sender_dies(student):
-    return {"parent": os.getpid(), "got": student.one_way(list(ITEMS), dying_sender)}
+    return _recording_pipes(student.one_way, list(ITEMS), dying_sender)
 
 
 # ----------------------------------------------------------------------------- checks: ping-pong
@@ -185,6 +199,17 @@ def test_uses_one_way_pipe(obs):
            "one_way() created a duplex pipe (both ends send and receive); this exercise is about the one-way "
            "kind: Pipe(duplex=False), which returns (receive end, send end).",
            where=first_at(student_calls(obs, "process.start")))
+
+
+@check("the parent closes its copy of the sending end before it receives", uses=one_way, category="lifecycle",
+       leftovers_ok=True, on_timeout=HUNG_IN_RECV)
+def test_parent_closes_send_end(obs):
+    expect(obs.value["recv_with_send_open"] is not True, "lifecycle",
+           "one_way() began to recv() while the parent still held its copy of the sending end. That copy keeps "
+           "the pipe \"open for writing\", so recv() can never raise EOFError: had the sender died without a "
+           "sentinel, one_way() would wait forever. Call send_end.close() in the parent right after start().",
+           where=first_at([e for e in student_calls(obs, "pipe.recv") if e.pid == obs.value["parent"]])
+           or first_at(student_calls(obs, "process.start")))
 
 
 @check("the sender runs in a child, and one_way() returns after it has finished", uses=one_way,

@@ -105,7 +105,7 @@ def fill_queue(student):
     held = []
     for _ in range(min(count, FILL_ROOM) if isinstance(count, int) else 0):
         try:
-            held.append(q.get(timeout=2.0))
+            held.append(q.get(timeout=5.0))
         except queue.Empty:
             break
     return {"count": count, "held": held}

@@ -1,1 +1,314 @@
-"""Placeholder hidden checks: this exercise is being written."""
+"""Hidden checks for exercise 8: shared memory (Value and Array; `+=` under get_lock()).
+
+Lost increments are judged twice. The student's count_in_parallel() runs on a real Value
+(the total must be exact). And the driver runs the student's add_many() itself, in
+RACE_WORKERS processes released together from a start gate, on a counter of its own
+(`ProbedCounter`): a real Value whose `.value` read pauses briefly and logs each read and
+write to the probe. Without the lock, increments are then lost reliably, whatever the
+machine's load; and the log shows, in each process, whether the Value's lock was held
+around every read-and-write (the probe logs lock.acquire / lock.release).
+"""
+
+import os
+import sys
+import time
+
+from grader.checks import check, children, driver, expect, first_at, student_calls
+
+PI = 3.1415927
+WORKERS, TIMES = 4, 250  # count_in_parallel() on a real Value
+RACE_WORKERS, RACE_TIMES = 4, 60  # add_many() on the probed counter
+PAUSE_S = 0.0001  # a read of the probed counter pauses this long: an unlocked += loses increments
+
+# ----------------------------------------------------------------------------- the counter of the race
+
+
+def _where():
+    student = os.environ.get("GRADER_STUDENT_FILE", "")
+    frame = sys._getframe(2)
+    for _ in range(12):
+        if frame is None:
+            break
+        if frame.f_code.co_filename == student:
+            return f"{os.path.basename(student)}:{frame.f_lineno}"
+        frame = frame.f_back
+    return None
+
+
+def _emit(kind, **data):
+    from grader import probe
+
+    probe.emit(kind, False, _where(), **data)
+
+
+class ProbedCounter:
+    """A synchronized Value('i') (get_lock(), `with`, acquire/release) whose reads pause, and are logged."""
+
+    def __init__(self):
+        from multiprocessing import Value
+
+        self._real = Value("i", 0)
+
+    @property
+    def value(self):
+        value = self._real.get_obj().value
+        _emit("counter.read", value=value)
+        time.sleep(PAUSE_S)
+        return value
+
+    @value.setter
+    def value(self, value):
+        self._real.get_obj().value = value
+        _emit("counter.write", value=value)
+
+    def get_lock(self):
+        return self._real.get_lock()
+
+    def get_obj(self):
+        return self._real.get_obj()
+
+    def acquire(self, *args, **kwargs):
+        return self._real.get_lock().acquire(*args, **kwargs)
+
+    def release(self):
+        return self._real.get_lock().release()
+
+    def __enter__(self):
+        return self._real.get_lock().__enter__()
+
+    def __exit__(self, *args):
+        return self._real.get_lock().__exit__(*args)
+
+    def peek(self):
+        return self._real.get_obj().value
+
+
+def race_worker(ready, go, add_many, counter, times):
+    """Runs in the driver's processes: wait at the start gate, then run the student's add_many()."""
+    ready._semlock.release()  # through _semlock: not logged as the student's
+    go.wait(10)
+    add_many(counter, times)
+
+
+# ----------------------------------------------------------------------------- drivers
+
+
+def _describe(obj):
+    """What make_shared() returned, as plain data: class, typecode, contents."""
+    info = {"class": type(obj).__name__, "synchronized": hasattr(obj, "get_lock"), "typecode": None}
+    raw = obj.get_obj() if hasattr(obj, "get_obj") else obj
+    ctype = type(raw)
+    if hasattr(ctype, "_length_"):  # a ctypes array
+        info["typecode"] = getattr(ctype._type_, "_type_", None)
+        info["items"] = list(raw)
+    elif isinstance(getattr(ctype, "_type_", None), str):  # a ctypes simple type
+        info["typecode"] = ctype._type_
+        info["value"] = raw.value
+    elif isinstance(obj, (int, float, str)):
+        info["value"] = obj
+    elif isinstance(obj, (list, tuple)):
+        info["items"] = list(obj)
+    return info
+
+
+@driver
+def shared_objects(student):
+    made = student.make_shared()
+    if not isinstance(made, tuple) or len(made) != 2:
+        return {"returned": repr(made)[:200]}
+    return {"num": _describe(made[0]), "arr": _describe(made[1])}
+
+
+@driver
+def child_update(student):
+    got = student.run_update()
+    if isinstance(got, (tuple, list)) and len(got) == 2:
+        value, items = got
+        try:
+            items = list(items)
+        except TypeError:
+            pass
+        return {"value": value, "value_type": type(value).__name__, "items": items}
+    return {"returned": repr(got)[:200]}
+
+
+@driver
+def parallel_count(student):
+    return {"parent": os.getpid(), "total": student.count_in_parallel(WORKERS, TIMES)}
+
+
+@driver
+def race(student):
+    import multiprocessing
+
+    counter = ProbedCounter()
+    student.add_many(counter, 0)  # does nothing, unless it is still a stub
+    ready, go = multiprocessing.Semaphore(0), multiprocessing.Event()
+    workers = [multiprocessing.Process(target=race_worker, args=(ready, go, student.add_many, counter, RACE_TIMES),
+                                       name=f"racer-{n}") for n in range(RACE_WORKERS)]
+    for worker in workers:
+        worker.start()
+    for _ in workers:
+        ready._semlock.acquire(True, 10)
+    go.set()
+    for worker in workers:
+        worker.join()
+    return {"total": counter.peek(), "exitcodes": [w.exitcode for w in workers]}
+
+
+# ----------------------------------------------------------------------------- checks: Value and Array
+
+
+@check('make_shared() returns a Value("d", 0.0) and an Array("i", range(10))', uses=shared_objects)
+def test_make_shared(obs):
+    got = obs.value
+    expect("returned" not in got, "wrong_result",
+           f"make_shared() should return a tuple (num, arr); it returned {got.get('returned')}.")
+    num, arr = got["num"], got["arr"]
+    expect(num["typecode"] is not None, "wrong_result",
+           f"num is a plain {num['class']}, not shared memory: a child's change to it stays in the child. "
+           'Create it with multiprocessing.Value("d", 0.0).')
+    expect(num["typecode"] == "d", "wrong_result",
+           f"num has typecode {num['typecode']!r}; expected 'd' (a C double, which holds a Python float). "
+           "With 'i' (a C int), writing a float such as 3.14 raises TypeError.")
+    expect(num.get("value") == 0.0, "wrong_result", f"num should start at 0.0; it holds {num.get('value')!r}.")
+    expect(arr["typecode"] is not None, "wrong_result",
+           f"arr is a plain {arr['class']}, not shared memory: a child's changes to it stay in the child. "
+           'Create it with multiprocessing.Array("i", range(10)).')
+    expect(arr["typecode"] == "i", "wrong_result",
+           f"arr has typecode {arr['typecode']!r}; expected 'i' (C ints).")
+    expect(arr.get("items") == list(range(10)), "wrong_result",
+           f"arr should hold 0, 1, ..., 9; it holds {arr.get('items')!r}.")
+
+
+def _child_update(obs):
+    got = obs.value
+    expect("returned" not in got, "wrong_result",
+           f"run_update() should return (num.value, a list of arr's elements); it returned {got.get('returned')}.")
+    started = children(obs)
+    expect(started, "wrong_result", "run_update() started no process: update() must run in a child.")
+    failed = [info.get("exitcode") for info in started.values() if info.get("exitcode") != 0]
+    expect(not failed, "wrong_result",
+           f"The child running update() failed (exit code {failed[0] if failed else '?'}); its error is in the "
+           "output. (A float such as PI written into a Value of typecode 'i' raises TypeError: use 'd'.)")
+    return got
+
+
+@check("a child's write to the Value reaches the parent: it reads 3.1415927, a float", uses=child_update)
+def test_value_written_by_child(obs):
+    got = _child_update(obs)
+    value = got["value"]
+    if value == 0 or value is None:
+        expect(False, "wrong_result",
+               f"After the child ran update(), the parent reads {value!r}: the child's write did not reach it. "
+               "Is num a multiprocessing.Value (not a plain number), created before the child starts and "
+               "passed to it? If the child failed, its error is in the output: a float written into a Value "
+               "of typecode 'i' raises TypeError.")
+    expect(got["value_type"] == "float" and value == PI, "wrong_result",
+           f"The parent reads {value!r} ({got['value_type']}); expected {PI} (a float). Use typecode 'd' for "
+           "the Value, and set num.value = PI in update().")
+
+
+@check("a child's changes to the Array reach the parent: it reads 10, 11, ..., 19", uses=child_update)
+def test_array_updated_in_place(obs):
+    got = _child_update(obs)
+    expected = [i + 10 for i in range(10)]
+    items = got["items"]
+    hint = ""
+    if items == list(range(10)):
+        hint = (" The parent still sees the original elements: the child changed a copy of its own. Use a "
+                "multiprocessing.Array, and change its elements in place: arr[i] += 10.")
+    expect(items == expected, "wrong_result", f"The parent reads {items!r}; expected {expected}.{hint}")
+
+
+# ----------------------------------------------------------------------------- checks: += under get_lock()
+
+
+@check("count_in_parallel() runs its workers in processes of their own, all started, then all joined",
+       uses=parallel_count, category="lifecycle")
+def test_workers(obs):
+    started = children(obs)
+    expect(len(started) == WORKERS, "wrong_result",
+           f"count_in_parallel({WORKERS}, {TIMES}) should start {WORKERS} processes; it started {len(started)}.",
+           where=first_at(student_calls(obs, "process.start")))
+    unjoined = [info["name"] for info in started.values() if not info.get("joins")]
+    expect(not unjoined, "lifecycle",
+           f"These workers were started but never joined: {unjoined}. Join every worker before reading the "
+           "counter.", where=first_at(student_calls(obs, "process.start")))
+    failed = {info["name"]: info.get("exitcode") for info in started.values() if info.get("exitcode") != 0}
+    expect(not failed, "crash", f"Some workers did not end normally (exit codes {failed}): see the output.")
+    starts, joins = student_calls(obs, "process.start"), student_calls(obs, "process.join")
+    expect(not [e for e in starts if joins and e.t > joins[0].t], "not_parallel",
+           "A worker was joined before the last one was started, so they ran one at a time. Start every "
+           "worker first, then join them all.", where=joins[0].where if joins else None)
+
+
+@check(f"no increment is lost: {WORKERS} workers x {TIMES} increments make {WORKERS * TIMES}",
+       uses=parallel_count)
+def test_parallel_total(obs):
+    expected = WORKERS * TIMES
+    total = obs.value["total"]
+    hint = ""
+    if isinstance(total, int) and 0 < total < expected:
+        hint = (" Increments were lost: `counter.value += 1` reads, then writes, and another worker can "
+                "write in between. Hold counter.get_lock() around each +=.")
+    elif total == 0:
+        hint = " Did the workers update the Value that count_in_parallel() returns (one Value, passed to each)?"
+    expect(total == expected, "wrong_result",
+           f"count_in_parallel({WORKERS}, {TIMES}) returned {total!r}; expected {expected}.{hint}")
+
+
+def _race_updates(obs):
+    """Per racer pid: its counter reads and writes, each with the locks held at that moment."""
+    racers = children(obs)
+    held: dict[int, dict] = {}
+    found: dict[int, list] = {}
+    for e in obs.events:
+        if e.pid not in racers:
+            continue
+        mine = held.setdefault(e.pid, {})
+        lock = e.get("lock")
+        if e.kind == "lock.acquire" and e.get("acquired", True):
+            mine[lock] = mine.get(lock, 0) + 1
+        elif e.kind == "lock.release" and mine.get(lock):
+            mine[lock] -= 1
+            if not mine[lock]:
+                del mine[lock]
+        elif e.kind in ("counter.read", "counter.write"):
+            found.setdefault(e.pid, []).append((e, dict(mine)))
+    return found
+
+
+@check("every += holds the Value's lock, from the read to the write", uses=race)
+def test_increment_holds_the_lock(obs):
+    updates = _race_updates(obs)
+    expect(updates, "wrong_result", "add_many() never read or wrote counter.value.")
+    for pid, accesses in updates.items():
+        for event, held in accesses:
+            verb = "read" if event.kind == "counter.read" else "wrote"
+            expect(held, "wrong_result",
+                   f"add_many() {verb} counter.value without holding its lock (at {event.where or '?'}). The "
+                   "Value's own locking covers one read, or one write, never the pair that `+=` is. Write "
+                   "`with counter.get_lock(): counter.value += 1`.", where=event.where)
+        releases = [e.t for e in obs.events if e.kind == "lock.release" and e.pid == pid]
+        for (read, _), (write, _) in zip(accesses, accesses[1:], strict=False):
+            if read.kind != "counter.read" or write.kind != "counter.write":
+                continue
+            between = [t for t in releases if read.t < t < write.t]
+            expect(not between, "wrong_result",
+                   f"add_many() released the lock between reading counter.value and writing it back (at "
+                   f"{read.where or '?'}): another worker can write in that gap, and an increment is lost. "
+                   "Keep the whole `counter.value += 1` inside one `with counter.get_lock():`.",
+                   where=read.where)
+
+
+@check(f"no increment is lost when {RACE_WORKERS} workers race: {RACE_WORKERS} x {RACE_TIMES} make "
+       f"{RACE_WORKERS * RACE_TIMES}", uses=race)
+def test_race_total(obs):
+    expected = RACE_WORKERS * RACE_TIMES
+    bad = [code for code in obs.value["exitcodes"] if code != 0]
+    expect(not bad, "crash", f"add_many() failed in {len(bad)} worker(s) (exit codes {bad}): see the output.")
+    expect(obs.value["total"] == expected, "wrong_result",
+           f"{RACE_WORKERS} processes each ran add_many(counter, {RACE_TIMES}) on one shared Value, started "
+           f"together; the counter ended at {obs.value['total']}, expected {expected}. Increments were lost: "
+           "hold counter.get_lock() around each `counter.value += 1`.")
