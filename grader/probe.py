@@ -142,7 +142,11 @@ def _wrap(cls, name: str, kind: str, *, skip_internal: bool, after=None, before=
             emit(kind, internal, where, **extra)
             return original(self, *args, **kwargs)
         called = time.monotonic()
-        result = original(self, *args, **kwargs)
+        try:
+            result = original(self, *args, **kwargs)
+        except BaseException as error:  # a call that raised still happened: log it, then re-raise
+            emit(kind, internal, where, called=called, raised=type(error).__name__, **extra)
+            raise
         emit(kind, internal, where, called=called, **extra, **after(self, result))
         return result
 
@@ -334,7 +338,8 @@ def _patch_pool() -> None:
     pool.worker = worker
     cls = pool.Pool
     _wrap(cls, "__init__", "pool.create", skip_internal=False,
-          after=lambda self, _: {"processes": self._processes, "workers": [p.pid for p in self._pool]})
+          after=lambda self, _: {"processes": self._processes,
+                                 "workers": [getattr(p, "pid", None) for p in self._pool]})
     for name in ("close", "terminate", "__exit__"):
         _wrap(cls, name, "pool." + name.strip("_"), skip_internal=False)
     _wrap(cls, "join", "pool.join", skip_internal=False, after=lambda self, _: {})
