@@ -8,14 +8,18 @@ driver creates at a chosen moment, then notes when it ended:
   receives its first result. So with imap_unordered the first delivery always comes
   before the gated task ends; code that waits for every result before delivering any can
   only deliver after it. To save such code the full wait, the gate also opens as soon as
-  the parent is seen waiting for everything at once (ApplyResult.wait: pool.map, get()),
-  reading a second result without having delivered the first (collecting, sorting), or
-  holding finished results back to keep the input order (imap).
+  the parent is seen waiting for everything at once (ApplyResult.wait: pool.map, get();
+  or Pool.join), reading a second result without having delivered the first
+  (collecting, sorting), or holding finished results back to keep the input order (imap).
 - results_in_order(): the LAST item is gated, and the gate opens when the parent first
-  waits for a result (the iterator's next(), or ApplyResult.wait). Code that leaves
-  `with Pool()` before reading has its pool terminated before the gate opens, so a
-  result is always lost and reading it waits forever: a hang, deterministically, which is
-  what that mistake really does. That driver is therefore the last one.
+  waits for a result (the iterator's next(), ApplyResult.wait, or Pool.join). Code that
+  leaves `with Pool()` before reading has its pool terminated before the gate opens, so
+  a result is always lost and reading it waits forever: a hang, deterministically, which
+  is what that mistake really does. That driver is therefore the last one.
+
+The drivers wrap those multiprocessing methods only for the duration of the student's
+call. (A side effect: the AsyncResult.wait() that get() makes inside multiprocessing is
+logged by the probe as a result.wait of the student's; no check here reads result.wait.)
 """
 
 import contextlib
@@ -165,6 +169,7 @@ def as_completed(student):
     items = [(STREAM_ITEMS[0], gate.path)] + [(x, None) for x in STREAM_ITEMS[1:]]
     patches = [
         (pool.ApplyResult, "wait", _before(lambda self: gate.open("waited_all"))),
+        (pool.Pool, "join", _before(lambda self: gate.open("waited_all"))),
         (pool.IMapIterator, "next", counting_next),
         (pool.IMapIterator, "__next__", counting_next),
         (pool.IMapIterator, "_set", set_and_look),
@@ -188,6 +193,7 @@ def in_order(student):
     items = [(x, None) for x in ITEMS[:-1]] + [(ITEMS[-1], gate.path)]
     patches = [
         (pool.ApplyResult, "wait", _before(lambda self: gate.open("read"))),
+        (pool.Pool, "join", _before(lambda self: gate.open("read"))),
         (pool.IMapIterator, "next", _before(lambda self: gate.open("read"))),
         (pool.IMapIterator, "__next__", _before(lambda self: gate.open("read"))),
     ]

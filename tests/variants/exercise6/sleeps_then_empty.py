@@ -1,0 +1,35 @@
+"""Exercise 6 variant: waits a moment, then trusts empty(): a sleep is no signal, results are lost whenever the workers are slower (wrong_result)."""
+
+import os
+import time
+from multiprocessing import Process, SimpleQueue
+
+
+def worker(q, func, chunk):
+    """Runs in a child: report (this pid, x, func(x)) for each x of the chunk."""
+    for x in chunk:
+        q.put((os.getpid(), x, func(x)))
+
+
+def fan_in(func, chunks):
+    """One worker per chunk, all putting on one SimpleQueue; collect every report."""
+    q = SimpleQueue()
+    workers = [Process(target=worker, args=(q, func, chunk)) for chunk in chunks]
+    for w in workers:
+        w.start()
+    time.sleep(0.2)  # surely they are done by now
+    reports = []
+    while not q.empty():
+        reports.append(q.get())
+    for w in workers:
+        w.join()
+    q.close()
+    return reports
+
+
+def square(x):
+    return x * x
+
+
+if __name__ == "__main__":
+    print(fan_in(square, [[1, 2, 3], [4, 5], [6]]))
