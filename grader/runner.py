@@ -106,7 +106,7 @@ def _verdict(exercise: Exercise, job: Job, plugin: GraderPlugin, seconds: float,
     status = Status.ERROR if message else exercise_status(checks_t)
     return ExerciseVerdict(
         exercise=exercise.id, slug=exercise.slug, title=exercise.title, status=status,
-        score=_score(checks_t, exercise.points), max_score=exercise.points, duration_s=seconds,
+        score=_score(checks_t, exercise.points), max_score=_number(exercise.points), duration_s=seconds,
         checks=checks_t, leftover_processes=job.leftovers, hint=exercise.hint,
         file=_shown_path(job.submission), message=message,
     )
@@ -125,8 +125,11 @@ def _score(checks: tuple[CheckResult, ...], points: float) -> float:
         names[c.name] = names.get(c.name, True) and c.status is Status.PASS
     if not names:
         return 0
-    earned = points * sum(names.values()) / len(names)
-    return round(earned, 2) if earned != int(earned) else int(earned)
+    return _number(round(points * sum(names.values()) / len(names), 2))
+
+
+def _number(value: float) -> float | int:
+    return int(value) if float(value).is_integer() else value
 
 
 def _shown_path(path: Path) -> str:

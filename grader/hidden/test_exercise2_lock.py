@@ -144,13 +144,29 @@ def manual_failure(student):
 # ----------------------------------------------------------------------------- reading the log
 
 
+def _children(obs):
+    """grader.checks.children(), with the begin and end of children that ran before start() returned.
+
+    (children() folds process.begin/end in only after the process.start event, which the probe
+    stamps when start() returns: under forkserver and spawn a short child can begin and end
+    before that, and its exitcode is then missing.)
+    """
+    found = children(obs)
+    for e in obs.events:
+        if e.pid in found and e.kind == "process.begin":
+            found[e.pid].setdefault("begin", e.t)
+        elif e.pid in found and e.kind == "process.end":
+            found[e.pid].update(end=e.t, exitcode=e.get("exitcode"), cpu=e.get("cpu"))
+    return found
+
+
 def _updates(obs):
     """Per worker pid: its counter accesses, each with the locks this process held at that moment.
 
     Returns {pid: [(event, {lock id: held count})]}; the lock ids are the probe's. The parent's
     own reads (the final counter.read()) are not updates.
     """
-    workers = children(obs)
+    workers = _children(obs)
     held: dict[int, dict] = {}
     found: dict[int, list] = {}
     for e in obs.events:
@@ -202,7 +218,7 @@ def test_workers_are_processes(obs):
              where=f"{obs.student_file}:{error.line}" if error.line else None)
     if error is not None:
         judge_error(obs)
-    started = children(obs)
+    started = _children(obs)
     expect(len(started) == WORKERS, "wrong_result",
            f"run_deposits(counter, {WORKERS}, {TIMES}) should start {WORKERS} processes (one per worker); it "
            f"started {len(started)}.", where=first_at(student_calls(obs, "process.start")))
@@ -296,11 +312,16 @@ def test_one_shared_lock(obs):
            "lock to every worker (a Lock created in each worker, or at module level under spawn, is a "
            "different lock in every process).",
            where=first_at(student_calls(obs, "lock.acquire")))
-    intervals = _hold_intervals(obs)
-    for spans in intervals.values():
+    _judge_one_holder(obs)
+
+
+def _judge_one_holder(obs):
+    for spans in _hold_intervals(obs).values():
         expect(max_overlap(spans) <= 1, "wrong_result",
-               f"{max_overlap(spans)} workers held the same lock at the same time. A multiprocessing.Lock "
-               "has one holder at a time: did you use a Semaphore or a Manager's lock by mistake?")
+               f"{max_overlap(spans)} workers held their lock at the same time, which one shared Lock never "
+               "allows: each had a lock of its own (under fork, locks made in different processes look "
+               "alike to the grader). Create ONE Lock in the parent and pass that object to every worker; "
+               "do not create a Lock inside the worker.", where=first_at(student_calls(obs, "lock.acquire")))
 
 
 # ----------------------------------------------------------------------------- checks: acquire() and release()
@@ -320,6 +341,7 @@ def test_race(obs):
            "updating the counter: use the lock you are given, not a Lock of your own (one created at module "
            "level is a different lock in every process under spawn and forkserver).",
            where=first_at(student_calls(obs, "lock.acquire")))
+    _judge_one_holder(obs)
     expect(obs.value["final"] == expected, "wrong_result",
            f"{RACERS} workers started together ({RACERS // 2} running deposit(), {RACERS // 2} "
            f"deposit_manually(), {TIMES} deposits each) left the counter at {obs.value['final']}; expected "
@@ -333,7 +355,7 @@ STUCK = ("The other workers wait in lock.acquire() for a lock that the failed wo
 
 
 def _judge_failure(obs, function, how):
-    targets = sorted({str(info.get("target")) for info in children(obs).values()})
+    targets = sorted({str(info.get("target")) for info in _children(obs).values()})
     expect(targets == [function], "wrong_result",
            f"run_deposits(counter, {FAIL_WORKERS}, {FAIL_TIMES}, target={function}) started processes running "
            f"{targets}: each worker must run the `target` it is given.",
@@ -346,7 +368,7 @@ def _judge_failure(obs, function, how):
     expect(failures, "wrong_result", f"The grader's counter should have failed once at {FAIL_AT}, but the "
                                      "workers never wrote that value: did every worker run?")
     failed_pid = failures[0].pid
-    started = children(obs)
+    started = _children(obs)
     others = {info["name"]: info.get("exitcode") for pid, info in started.items()
               if pid != failed_pid and info.get("exitcode") != 0}
     expect(not others, "wrong_result",

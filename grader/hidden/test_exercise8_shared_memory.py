@@ -159,6 +159,22 @@ def race(student):
 # ----------------------------------------------------------------------------- checks: Value and Array
 
 
+def _children(obs):
+    """grader.checks.children(), with the begin and end of children that ran before start() returned.
+
+    (children() folds process.begin/end in only after the process.start event, which the probe
+    stamps when start() returns: under forkserver and spawn a short child can begin and end
+    before that, and its exitcode is then missing.)
+    """
+    found = children(obs)
+    for e in obs.events:
+        if e.pid in found and e.kind == "process.begin":
+            found[e.pid].setdefault("begin", e.t)
+        elif e.pid in found and e.kind == "process.end":
+            found[e.pid].update(end=e.t, exitcode=e.get("exitcode"), cpu=e.get("cpu"))
+    return found
+
+
 @check('make_shared() returns a Value("d", 0.0) and an Array("i", range(10))', uses=shared_objects)
 def test_make_shared(obs):
     got = obs.value
@@ -185,7 +201,7 @@ def _child_update(obs):
     got = obs.value
     expect("returned" not in got, "wrong_result",
            f"run_update() should return (num.value, a list of arr's elements); it returned {got.get('returned')}.")
-    started = children(obs)
+    started = _children(obs)
     expect(started, "wrong_result", "run_update() started no process: update() must run in a child.")
     failed = [info.get("exitcode") for info in started.values() if info.get("exitcode") != 0]
     expect(not failed, "wrong_result",
@@ -227,7 +243,7 @@ def test_array_updated_in_place(obs):
 @check("count_in_parallel() runs its workers in processes of their own, all started, then all joined",
        uses=parallel_count, category="lifecycle")
 def test_workers(obs):
-    started = children(obs)
+    started = _children(obs)
     expect(len(started) == WORKERS, "wrong_result",
            f"count_in_parallel({WORKERS}, {TIMES}) should start {WORKERS} processes; it started {len(started)}.",
            where=first_at(student_calls(obs, "process.start")))
@@ -236,6 +252,11 @@ def test_workers(obs):
            f"These workers were started but never joined: {unjoined}. Join every worker before reading the "
            "counter.", where=first_at(student_calls(obs, "process.start")))
     failed = {info["name"]: info.get("exitcode") for info in started.values() if info.get("exitcode") != 0}
+    raw = [e for e in student_calls(obs, "shared.") if e.get("lock") is False or e.kind.startswith("shared.Raw")]
+    expect(not (failed and raw), "crash",
+           f"The workers failed (exit codes {failed}; see the output), and the counter was made without a lock "
+           f"({raw[0].kind if raw else ''}{', lock=False' if raw and raw[0].get('lock') is False else ''}): such "
+           "a Value has no get_lock(). Create it with multiprocessing.Value(\"i\", 0).", where=first_at(raw))
     expect(not failed, "crash", f"Some workers did not end normally (exit codes {failed}): see the output.")
     starts, joins = student_calls(obs, "process.start"), student_calls(obs, "process.join")
     expect(not [e for e in starts if joins and e.t > joins[0].t], "not_parallel",
@@ -256,11 +277,17 @@ def test_parallel_total(obs):
         hint = " Did the workers update the Value that count_in_parallel() returns (one Value, passed to each)?"
     expect(total == expected, "wrong_result",
            f"count_in_parallel({WORKERS}, {TIMES}) returned {total!r}; expected {expected}.{hint}")
+    made = [e.get("typecode") for e in student_calls(obs, "shared.Value")]
+    expect(isinstance(total, int), "wrong_result",
+           f"count_in_parallel() returned {total!r}, a {type(total).__name__}: a counter of whole numbers is a "
+           f"Value of typecode 'i' (the Value was made with {made[0]!r})." if made else
+           f"count_in_parallel() returned {total!r}, a {type(total).__name__}: return the Value's .value, of "
+           "typecode 'i'.")
 
 
 def _race_updates(obs):
     """Per racer pid: its counter reads and writes, each with the locks held at that moment."""
-    racers = children(obs)
+    racers = _children(obs)
     held: dict[int, dict] = {}
     found: dict[int, list] = {}
     for e in obs.events:
