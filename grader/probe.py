@@ -122,6 +122,16 @@ def emit(kind: str, internal: bool = False, where: str | None = None, **data) ->
         pass
 
 
+def record(kind: str, **data) -> None:
+    """For drivers' own instrumented objects: log an event at the nearest student line.
+
+    A hidden module can hand the student an object (a counter, a gate) whose methods call
+    record("counter.read", value=v); the event joins the probe's log like any other.
+    """
+    _, where = _caller()
+    emit(kind, False, where, **data)
+
+
 def _func_name(func) -> str:
     return getattr(func, "__qualname__", None) or getattr(func, "__name__", None) or type(func).__name__
 
