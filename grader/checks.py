@@ -240,13 +240,18 @@ def first_at(events: list[Event]) -> str | None:
 
 
 def children(obs: Observation) -> dict[int, dict]:
-    """Each child process the student started: its name, daemon flag, begin/end times, exitcode."""
+    """Each child process the student started: its name, daemon flag, begin/end times, exitcode.
+
+    Two passes: a short child can begin and end before its parent's start() returns (and
+    logs process.start), so begin/end events may come first in the log.
+    """
     found: dict[int, dict] = {}
     for e in obs.events:
         if e.kind == "process.start" and not e.internal and e.get("child"):
             found.setdefault(e.get("child"), {}).update(
                 name=e.get("name"), daemon=e.get("daemon"), started=e.t, where=e.where, target=e.get("target"))
-        elif e.kind == "process.begin" and e.pid in found:
+    for e in obs.events:
+        if e.kind == "process.begin" and e.pid in found:
             found[e.pid]["begin"] = e.t
         elif e.kind == "process.end" and e.pid in found:
             found[e.pid].update(end=e.t, exitcode=e.get("exitcode"), cpu=e.get("cpu"))

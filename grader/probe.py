@@ -96,7 +96,11 @@ def _caller() -> tuple[bool, str | None]:
     while frame is not None and (frame.f_code.co_filename.startswith(_THIS_FILE[:-3])
                                  or frame.f_code.co_filename == _CONTEXT_FILE):
         frame = frame.f_back
-    internal = frame is not None and frame.f_code.co_filename.startswith(_MP_DIR)
+    # multiprocessing's own code, including the Value/Array accessors sharedctypes makes with
+    # exec() (file "<string>", globals without a __name__).
+    internal = frame is not None and (
+        frame.f_code.co_filename.startswith(_MP_DIR)
+        or (frame.f_code.co_filename == "<string>" and "__name__" not in frame.f_globals))
     student = _state["student"]
     where = None
     depth = 0
@@ -374,9 +378,11 @@ def _patch_queues() -> None:
 
 
 def _lock_id(self) -> dict:
+    """Spawned children know a lock by its name; forked ones share the probe id set at creation
+    (under fork a lock has no name, and locks made in different children can share an address)."""
     semlock = getattr(self, "_semlock", None)
     name = getattr(semlock, "name", None) if semlock is not None else None
-    return {"lock": name or (semlock.handle if semlock is not None else id(self)), "type": type(self).__name__}
+    return {"lock": name or getattr(self, "_probe_id", None) or id(self), "type": type(self).__name__}
 
 
 def _patch_synchronize() -> None:
@@ -387,6 +393,8 @@ def _patch_synchronize() -> None:
 
     def _make_methods(self):
         original_make_methods(self)
+        if not hasattr(self, "_probe_id"):
+            self._probe_id = f"{os.getpid()}:{self._semlock.handle}"
         acquire, release = self.acquire, self.release
 
         def probed_acquire(*args, **kwargs):
