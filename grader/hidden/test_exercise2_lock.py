@@ -13,7 +13,6 @@ leaving the lock taken) is the last one.
 """
 
 import os
-import sys
 import time
 
 from grader.checks import (
@@ -27,6 +26,7 @@ from grader.checks import (
     max_overlap,
     student_calls,
 )
+from grader.probe import record
 
 WORKERS, TIMES = 4, 20
 RACERS = 4  # the race: half run deposit(), half deposit_manually(), all released together
@@ -34,25 +34,6 @@ FAIL_WORKERS, FAIL_TIMES, FAIL_AT = 2, 6, 3  # the write of 3 fails, once: the o
 PAUSE_S = 0.0003  # read() pauses this long: the window in which an unlocked update gets lost
 
 # ----------------------------------------------------------------------------- the counter the drivers pass
-
-
-def _where():
-    """The student's line that called into the counter, as the probe writes it."""
-    student = os.environ.get("GRADER_STUDENT_FILE", "")
-    frame = sys._getframe(2)
-    for _ in range(12):
-        if frame is None:
-            break
-        if frame.f_code.co_filename == student:
-            return f"{os.path.basename(student)}:{frame.f_lineno}"
-        frame = frame.f_back
-    return None
-
-
-def _emit(kind, **data):
-    from grader import probe
-
-    probe.emit(kind, False, _where(), **data)
 
 
 class ProbedCounter:
@@ -67,18 +48,18 @@ class ProbedCounter:
 
     def read(self):
         value = self._value.value
-        _emit("counter.read", value=value)
+        record("counter.read", value=value)
         time.sleep(PAUSE_S)
         return value
 
     def write(self, value):
         if self.fail_at is not None and value == self.fail_at and not self._failed.value:
             self._failed.value = 1
-            _emit("counter.fail", value=value)
+            record("counter.fail", value=value)
             raise RuntimeError(f"the update to {value} failed (the grader's counter fails once, on purpose: "
                                "the lock must still be released)")
         self._value.value = value
-        _emit("counter.write", value=value)
+        record("counter.write", value=value)
 
     def peek(self):
         return self._value.value

@@ -18,30 +18,13 @@ import sys
 import time
 
 from grader.checks import check, children, driver, expect, first_at, max_overlap, student_calls
+from grader.probe import record
 
 LIMIT, VISITORS = 3, 6
 FAIL_VISITORS, FAIL_ON = 3, 2  # in the failure run, the 2nd visit raises
 HOLD_S = 5.0  # a wait without any progress this long gives up: never, for a correct solution
 
 # ----------------------------------------------------------------------------- the room the drivers pass
-
-
-def _where():
-    student = os.environ.get("GRADER_STUDENT_FILE", "")
-    frame = sys._getframe(2)
-    for _ in range(12):
-        if frame is None:
-            break
-        if frame.f_code.co_filename == student:
-            return f"{os.path.basename(student)}:{frame.f_lineno}"
-        frame = frame.f_back
-    return None
-
-
-def _emit(kind, **data):
-    from grader import probe
-
-    probe.emit(kind, False, _where(), **data)
 
 
 class ProbedRoom:
@@ -63,20 +46,20 @@ class ProbedRoom:
         self.fail_on = fail_on
 
     def use(self):
-        _emit("room.enter")  # before counting in: whoever sees the room full has seen this enter
+        record("room.enter")  # before counting in: whoever sees the room full has seen this enter
         with self._mutex._semlock:
             self._inside.value += 1
             self._entered.value += 1
             number = self._entered.value
         try:
             if self.fail_on == number:
-                _emit("room.fail")
+                record("room.fail")
                 raise RuntimeError("the visit failed (the grader's room fails once, on purpose: the permit "
                                    "must still be given back)")
             if self.hold:
                 self._hold()
         finally:
-            _emit("room.leave")  # before counting out: the next visitor's enter comes after this
+            record("room.leave")  # before counting out: the next visitor's enter comes after this
             with self._mutex._semlock:
                 self._inside.value -= 1
                 self._left.value += 1
@@ -95,7 +78,7 @@ class ProbedRoom:
                 last_state, last_change = (inside, left, started), now
             elif now - last_change > HOLD_S:
                 self._gave_up.value = 1
-                _emit("room.gave_up", inside=inside, target=self.target.value)
+                record("room.gave_up", inside=inside, target=self.target.value)
                 return
             time.sleep(0.001)
 

@@ -10,10 +10,10 @@ around every read-and-write (the probe logs lock.acquire / lock.release).
 """
 
 import os
-import sys
 import time
 
 from grader.checks import check, children, driver, expect, first_at, student_calls
+from grader.probe import record
 
 PI = 3.1415927
 WORKERS, TIMES = 4, 250  # count_in_parallel() on a real Value
@@ -21,24 +21,6 @@ RACE_WORKERS, RACE_TIMES = 4, 60  # add_many() on the probed counter
 PAUSE_S = 0.0001  # a read of the probed counter pauses this long: an unlocked += loses increments
 
 # ----------------------------------------------------------------------------- the counter of the race
-
-
-def _where():
-    student = os.environ.get("GRADER_STUDENT_FILE", "")
-    frame = sys._getframe(2)
-    for _ in range(12):
-        if frame is None:
-            break
-        if frame.f_code.co_filename == student:
-            return f"{os.path.basename(student)}:{frame.f_lineno}"
-        frame = frame.f_back
-    return None
-
-
-def _emit(kind, **data):
-    from grader import probe
-
-    probe.emit(kind, False, _where(), **data)
 
 
 class ProbedCounter:
@@ -52,14 +34,14 @@ class ProbedCounter:
     @property
     def value(self):
         value = self._real.get_obj().value
-        _emit("counter.read", value=value)
+        record("counter.read", value=value)
         time.sleep(PAUSE_S)
         return value
 
     @value.setter
     def value(self, value):
         self._real.get_obj().value = value
-        _emit("counter.write", value=value)
+        record("counter.write", value=value)
 
     def get_lock(self):
         return self._real.get_lock()
