@@ -324,3 +324,17 @@ if __name__ == "__main__" and sys.argv[1:] == ["--regenerate"]:
     for filename, make in GOLDEN_RENDERERS.items():
         (GOLDEN / filename).write_text(make() + "\n", encoding="utf-8")
         print(f"wrote {GOLDEN / filename}")
+
+
+def test_several_failing_exercises_explain_the_first_and_summarize_the_rest():
+    def failing(exercise_id):
+        check = CheckResult(name="it works", status=Status.FAIL, category=Category.NOT_IMPLEMENTED,
+                            message=f"{exercise_id} is not written yet", start_method="fork")
+        return ExerciseVerdict(exercise=exercise_id, slug=exercise_id, title="T", status=Status.FAIL, score=0,
+                               max_score=10, duration_s=0.1, checks=(check,))
+
+    run = RunVerdict(exercises=(failing("ex1"), failing("ex2"), failing("ex3")))
+    shown = text.render(run)
+    assert "ex1 is not written yet" in shown and "ex2 is not written yet" not in shown
+    assert "✗ ex2 · T · 0/10 · 1 of 1 checks fail (not_implemented)\n✗ ex3" in shown
+    assert "ex3 is not written yet" in text.render(run, verbose=True)

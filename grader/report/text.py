@@ -55,7 +55,22 @@ class _Paint:
 def render(run: RunVerdict, color: bool = False, verbose: bool = False) -> str:
     """The whole run as terminal text (no trailing newline). verbose explains every failure."""
     paint = _Paint(color)
-    blocks = ["\n".join(_exercise(ex, paint, verbose)) for ex in run.exercises]
+    blocks: list[str] = []
+    first_failure_seen = last_was_summary = False
+    for ex in run.exercises:
+        # In a run of several exercises, the first that fails is shown in full; the ones after
+        # it in one line each (a student fixes one thing at a time; --verbose shows everything).
+        if first_failure_seen and ex.status is Status.FAIL and not verbose:
+            line = _summary_line(ex, paint)
+            if last_was_summary:
+                blocks[-1] += "\n" + line
+            else:
+                blocks.append(line)
+            last_was_summary = True
+            continue
+        last_was_summary = False
+        blocks.append("\n".join(_exercise(ex, paint, verbose)))
+        first_failure_seen = first_failure_seen or ex.status is Status.FAIL
     tail = []
     if len(run.exercises) > 1:
         passed = sum(ex.status is Status.PASS for ex in run.exercises)
@@ -64,6 +79,14 @@ def render(run: RunVerdict, color: bool = False, verbose: bool = False) -> str:
     if run.exercises and run.status is Status.PASS and run.final_message.strip():
         tail.append(paint.green(run.final_message.strip()))
     return "\n\n".join(blocks + tail)
+
+
+def _summary_line(ex: ExerciseVerdict, paint: _Paint) -> str:
+    groups = group_checks(ex.checks)
+    failing = [g for g in groups if g.status is not Status.PASS]
+    kinds = sorted({c.category.value for g in failing for c in g.results if c.status is not Status.PASS})
+    return (f"{paint.red(FAIL)} {ex.exercise} · {ex.title} · {number(ex.score)}/{number(ex.max_score)} · "
+            f"{len(failing)} of {len(groups)} checks fail ({', '.join(kinds)})")
 
 
 def _exercise(ex: ExerciseVerdict, paint: _Paint, verbose: bool) -> list[str]:
