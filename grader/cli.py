@@ -98,9 +98,12 @@ def _run(parser: argparse.ArgumentParser, args) -> int:
     if args.submission is not None and not args.submission.exists():
         parser.error(f"--submission {args.submission}: no such file or folder")
     options = Options(start_methods=tuple(args.start_methods) if args.start_methods else None, timeout=args.timeout)
+    first_time = args.submission is None and not progress.load(course)
     run = grade(course, exercises, args.submission, options)
     if args.submission is None:
         progress.record(course, run)
+    if first_time and args.format == "text" and args.output is None and course.welcome_message.strip():
+        print(course.welcome_message.strip() + "\n")  # once: the progress file exists from now on
     color = args.format == "text" and args.output is None and not args.no_color and _tty() and not os.environ.get(
         "NO_COLOR")
     text = render(run, args.format, color=color, verbose=args.verbose)

@@ -105,3 +105,13 @@ def test_a_deadlock_is_reported_once_within_its_timeout_plus_one_second():
     assert "results.put(Queue().get())" in hangs[0].message
     assert elapsed < timeout + 1.0, f"reported after {elapsed:.2f} s"
     assert verdict.leftover_processes == 0
+
+
+def test_the_welcome_message_is_shown_once_and_progress_is_kept(tmp_path):
+    course = tmp_path / "course"
+    shutil.copytree(ROOT, course, ignore=shutil.ignore_patterns(".git", ".venv", ".grade", "__pycache__", "*.egg-info"))
+    first = run_grade("exercise1", "--no-color", "--start-method", "fork", cwd=course)
+    second = run_grade("exercise1", "--no-color", "--start-method", "fork", cwd=course)
+    assert first.stdout.startswith("Welcome!") and not second.stdout.startswith("Welcome!")
+    listing = run_grade("list", cwd=course).stdout
+    assert "✗ exercise1" in listing and "Progress: [" in listing and "0/14" in listing
