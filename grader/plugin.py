@@ -132,8 +132,12 @@ class GraderPlugin:
         started = time.monotonic()
         with ThreadPoolExecutor(max_workers=len(job.start_methods)) as pool:
             futures = {m: pool.submit(self._run_sandbox, job, m, drivers) for m in job.start_methods}
-            for method, future in futures.items():
-                self._runs[(job.exercise_id, method)] = future.result()
+            try:
+                for method, future in futures.items():
+                    self._runs[(job.exercise_id, method)] = future.result()
+            except BaseException:  # Ctrl-C or the backstop timeout: stop the sandboxes, then go
+                sandbox_module.cancel_all()
+                raise
         job.seconds += time.monotonic() - started
         for method in job.start_methods:
             for observation in self._runs[(job.exercise_id, method)].observations.values():

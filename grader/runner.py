@@ -62,10 +62,13 @@ def grade(course: Course, exercises: list[Exercise], submission: Path | None = N
         "-o", f"timeout={longest * 40 + BACKSTOP_MARGIN_S:g}", "-W", "ignore::pytest.PytestAssertRewriteWarning",
     ]
     snapshot = Snapshot.take(course.root)
+    sandbox_module.reset_cancel()
     started = time.monotonic()
     with contextlib.redirect_stdout(sys.stderr):  # nothing pytest says may reach a JSON stdout
         code = pytest.main(args, plugins=[plugin])
     changed = snapshot.restore_changes(plugin.written_paths)
+    if code == pytest.ExitCode.INTERRUPTED:
+        raise KeyboardInterrupt
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not plugin.records:
         raise GradingError(f"the hidden checks could not run (pytest exit {int(code)}): "
                            + "; ".join(plugin.collection_errors.values())[:2000])

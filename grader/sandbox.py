@@ -25,6 +25,7 @@ import struct
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -68,6 +69,16 @@ class SandboxError(Exception):
 
 _subreaper_done = False
 _NANNIES: set[int] = set()  # the first process of every live sandbox of this grader
+_CANCEL = threading.Event()  # set by cancel_all(): every sandbox stops waiting and kills its tree
+
+
+def cancel_all() -> None:
+    """Stop every running sandbox of this process now (Ctrl-C, the grader's own timeout)."""
+    _CANCEL.set()
+
+
+def reset_cancel() -> None:
+    _CANCEL.clear()
 
 
 def become_subreaper() -> None:
@@ -224,7 +235,7 @@ class Sandbox:
             if message is not None:
                 return message
             now = time.monotonic()
-            if now >= deadline:
+            if now >= deadline or _CANCEL.is_set():
                 return "timeout"
             wait = max(0.0, min(deadline, next_count) - now)
             try:

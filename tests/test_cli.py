@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import time
@@ -115,3 +116,15 @@ def test_the_welcome_message_is_shown_once_and_progress_is_kept(tmp_path):
     assert first.stdout.startswith("Welcome!") and not second.stdout.startswith("Welcome!")
     listing = run_grade("list", cwd=course).stdout
     assert "✗ exercise1" in listing and "Progress: [" in listing and "0/14" in listing
+
+
+def test_ctrl_c_stops_a_hanging_grading_at_once_and_leaves_nothing_running():
+    proc = subprocess.Popen([sys.executable, "-m", "grader", "exercise1", "--submission",
+                             str(ROOT / "tests" / "submissions" / "exercise1_deadlocks.py"), "--course", str(ROOT)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(1.5)  # the sandboxes are up and hanging (the timeout is 10 s)
+    proc.send_signal(signal.SIGINT)
+    started = time.monotonic()
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130 and "interrupted" in err
+    assert time.monotonic() - started < 3
