@@ -11,10 +11,12 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
 import uuid
+from pathlib import Path
 
 import psutil
 import pytest
@@ -47,8 +49,15 @@ EXPECTED = {
 }
 
 
-def _digest(paths):
-    return {p: hashlib.sha256((ROOT / p).read_bytes()).hexdigest() for p in paths}
+def _digest(paths, root=ROOT):
+    return {p: hashlib.sha256((root / p).read_bytes()).hexdigest() for p in paths}
+
+
+def _course_copy(tmp_path) -> Path:
+    """A copy of the course, for the submission that overwrites course files: never the real one."""
+    copy = tmp_path / "course"
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".git", ".venv", ".grade", "__pycache__", "*.egg-info"))
+    return copy
 
 
 def _marked_processes(mark: str) -> list[psutil.Process]:
@@ -67,14 +76,15 @@ def test_every_hostile_file_has_an_expectation():
 
 
 @pytest.mark.parametrize("name", sorted(EXPECTED))
-def test_a_hostile_submission_fails_cleanly(name):
+def test_a_hostile_submission_fails_cleanly(name, tmp_path):
     mark = uuid.uuid4().hex
-    before = _digest(GUARDED)
-    env = dict(os.environ, HOSTILE_MARK=mark)
+    root = _course_copy(tmp_path) if name == "tampers_files" else ROOT
+    before = _digest(GUARDED, root)
+    env = dict(os.environ, HOSTILE_MARK=mark, HOSTILE_TARGET=str(root))
     started = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "grader", "exercise1", "--submission", str(HOSTILE / f"{name}.py"),
-         "--format", "json", "--timeout", str(TIMEOUT), "--course", str(ROOT)],
+         "--format", "json", "--timeout", str(TIMEOUT), "--course", str(root)],
         capture_output=True, text=True, env=env, timeout=120,
     )
     elapsed = time.monotonic() - started
@@ -87,7 +97,7 @@ def test_a_hostile_submission_fails_cleanly(name):
     assert elapsed < BUDGET_S, f"took {elapsed:.1f} s"
     time.sleep(0.1)
     assert _marked_processes(mark) == [], "processes of the submission are still running"
-    assert _digest(GUARDED) == before, "a course file was changed"
+    assert _digest(GUARDED, root) == before, "a course file was changed"
 
 
 def test_a_syntax_error_names_the_students_line():
@@ -116,13 +126,15 @@ def test_a_hang_at_import_is_reported_once_within_one_timeout():
     assert elapsed < TIMEOUT + 3, f"one timeout, not one per start method: took {elapsed:.1f} s"
 
 
-def test_tampered_files_are_restored_and_reported():
+def test_tampered_files_are_restored_and_reported(tmp_path):
+    root = _course_copy(tmp_path)
     proc = subprocess.run(
         [sys.executable, "-m", "grader", "exercise1", "--submission", str(HOSTILE / "tampers_files.py"),
-         "--format", "json", "--start-method", "fork", "--course", str(ROOT)],
-        capture_output=True, text=True, timeout=60)
+         "--format", "json", "--start-method", "fork", "--course", str(root)],
+        capture_output=True, text=True, timeout=60, env=dict(os.environ, HOSTILE_TARGET=str(root)))
     verdict = json.loads(proc.stdout)
     tamper = [c for c in verdict["checks"] if c["name"] == "your code leaves the course's files alone"]
     assert tamper and tamper[0]["status"] == "fail"
     assert "course.yaml" in tamper[0]["message"]
-    assert (ROOT / "course.yaml").read_text().startswith("# The course manifest")
+    assert (root / "course.yaml").read_text() == (ROOT / "course.yaml").read_text()
+    assert (root / ".grade" / "replaced").is_dir(), "the replaced version is kept"

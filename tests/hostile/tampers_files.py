@@ -5,7 +5,8 @@ import grader
 
 
 def start_named(names, results):
-    root = os.path.dirname(os.path.dirname(os.path.abspath(grader.__file__)))
+    # The project's tests point this at a copy of the course (HOSTILE_TARGET), never at the real one.
+    root = os.environ.get("HOSTILE_TARGET") or os.path.dirname(os.path.dirname(os.path.abspath(grader.__file__)))
     for relative in ("grader/hidden/test_exercise1_process.py", "course.yaml", "solutions/exercise1_process.py"):
         try:
             with open(os.path.join(root, relative), "w") as f:
