@@ -57,7 +57,8 @@ def grade(course: Course, exercises: list[Exercise], submission: Path | None = N
     plugin = GraderPlugin(jobs)
     longest = max(job.timeout for job in jobs)
     args = [str(job.tests) for job in jobs] + [
-        "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:stepwise", "--import-mode=importlib",
+        "-p", "pytest_timeout", "-p", "no:cacheprovider", "-p", "no:terminal", "-p", "no:stepwise",
+        "--import-mode=importlib",
         "--rootdir", str(course.root), "-c", os.devnull, "-o", "python_files=test_*.py",
         "-o", f"timeout={longest * 40 + BACKSTOP_MARGIN_S:g}", "-W", "ignore::pytest.PytestAssertRewriteWarning",
     ]
@@ -65,7 +66,7 @@ def grade(course: Course, exercises: list[Exercise], submission: Path | None = N
     sandbox_module.reset_cancel()
     started = time.monotonic()
     with contextlib.redirect_stdout(sys.stderr):  # nothing pytest says may reach a JSON stdout
-        code = pytest.main(args, plugins=[plugin])
+        code = _pytest_main(args, plugin)
     changed = snapshot.restore_changes(plugin.written_paths)
     if code == pytest.ExitCode.INTERRUPTED:
         raise KeyboardInterrupt
@@ -77,6 +78,20 @@ def grade(course: Course, exercises: list[Exercise], submission: Path | None = N
                      for ex, job in zip(exercises, jobs, strict=True))
     return RunVerdict(exercises=verdicts, title=course.title,
                       final_message=course.final_message if len(exercises) == len(course.exercises) else "")
+
+
+def _pytest_main(args: list[str], plugin: GraderPlugin) -> int:
+    """pytest with only the plugins grading needs: whatever else is installed (a plugin that
+    reorders or repeats tests, one that runs them in workers) stays out of the verdict."""
+    saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
+    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
+    try:
+        return pytest.main(args, plugins=[plugin])
+    finally:
+        if saved is None:
+            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
+        else:
+            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = saved
 
 
 def _job(course: Course, exercise: Exercise, submission: Path, options: Options) -> Job:
