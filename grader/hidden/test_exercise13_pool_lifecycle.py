@@ -300,10 +300,19 @@ def test_cancelled_tasks_never_finish(obs):
            where=first_at(student_calls(obs, "pool.close", "pool.join")))
 
 
-@check("join() after terminate() returns once the workers are gone", uses=cancel, category="ordering")
+@check("join() after terminate() returns once the workers are gone", uses=cancel, category="ordering",
+       expects_error=True)
 def test_join_after_terminate(obs):
     stops = student_calls(obs, "pool.terminate", "pool.exit", "pool.close")
     joins = student_calls(obs, "pool.join")
+    error = obs.error
+    if error is not None and error.type == "ValueError" and "still running" in error.message:
+        fail("ordering",
+             "pool.join() raised ValueError('Pool is still running'): join() waits for the workers to exit, and "
+             "they only exit once the pool is terminated (or closed). Call pool.terminate() first, then "
+             "pool.join().", where=first_at(joins) or (f"{obs.student_file}:{error.line}" if error.line else None))
+    if error is not None:
+        judge_error(obs)
     early = [j for j in joins if not stops or j.get("called", j.t) < stops[0].t]
     expect(not early, "ordering",
            "pool.join() was called before pool.terminate(): join() waits until the workers exit, which they "
