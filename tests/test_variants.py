@@ -22,9 +22,13 @@ BUGS = [pytest.param(ex, bug.path, bug.category, id=f"{ex.id}-{bug.path.stem}")
 CORRECT = [pytest.param(ex, path, id=f"{ex.id}-{path.stem}") for ex in COURSE.exercises for path in ex.correct_variants]
 
 
+_VERDICTS = {}  # (exercise id, path) -> verdict: the coverage test below reuses the known bugs' runs
+
+
 def _grade(exercise, path, timeout=None):
     run = grade(COURSE, [exercise], path, Options(timeout=timeout))
     (verdict,) = run.exercises
+    _VERDICTS[(exercise.id, path)] = verdict
     return verdict
 
 
@@ -71,3 +75,18 @@ def test_every_exercise_has_known_bugs_and_a_correct_variant():
     for exercise in COURSE.exercises:
         assert len(exercise.known_bugs) >= 3, f"{exercise.id} needs at least 3 known bugs"
         assert exercise.correct_variants, f"{exercise.id} needs a correct variant"
+
+
+@pytest.mark.parametrize("exercise", EXERCISES)
+def test_every_check_is_failed_by_some_known_bug(exercise):
+    """Each hidden check proven twice: the solution passes it (above), and a buggy variant fails it."""
+    failed_by = {}
+    for bug in exercise.known_bugs:
+        verdict = _VERDICTS.get((exercise.id, bug.path)) or _grade(exercise, bug.path, BUG_TIMEOUT)
+        for c in verdict.checks:
+            if c.status is Status.FAIL and c.category is not Category.NOT_IMPLEMENTED:
+                failed_by.setdefault(c.name, bug.path.name)
+    solution = _VERDICTS.get((exercise.id, exercise.solution)) or _grade(exercise, exercise.solution)
+    names = {c.name for c in solution.checks}
+    never = sorted(names - set(failed_by))
+    assert not never, f"no known bug of {exercise.id} fails these checks: {never}"
