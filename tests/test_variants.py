@@ -16,10 +16,13 @@ from grader.runner import Options, grade
 from grader.verdict import Category, Status
 
 COURSE = load_course(ROOT)
-EXERCISES = [pytest.param(ex, id=ex.id) for ex in COURSE.exercises]
-BUGS = [pytest.param(ex, bug.path, bug.category, id=f"{ex.id}-{bug.path.stem}")
+# One xdist group per exercise: its tests run in one worker, so the coverage test can reuse
+# the verdicts of that exercise's known bugs instead of grading them again.
+EXERCISES = [pytest.param(ex, id=ex.id, marks=pytest.mark.xdist_group(ex.id)) for ex in COURSE.exercises]
+BUGS = [pytest.param(ex, bug.path, bug.category, id=f"{ex.id}-{bug.path.stem}", marks=pytest.mark.xdist_group(ex.id))
         for ex in COURSE.exercises for bug in ex.known_bugs]
-CORRECT = [pytest.param(ex, path, id=f"{ex.id}-{path.stem}") for ex in COURSE.exercises for path in ex.correct_variants]
+CORRECT = [pytest.param(ex, path, id=f"{ex.id}-{path.stem}", marks=pytest.mark.xdist_group(ex.id))
+           for ex in COURSE.exercises for path in ex.correct_variants]
 
 
 _VERDICTS = {}  # (exercise id, path) -> verdict: the coverage test below reuses the known bugs' runs
