@@ -14,10 +14,8 @@ kill the tree. After every run: find what the student left running, record it, k
 
 from __future__ import annotations
 
-import ctypes
 import json
 import os
-import re
 import select
 import shutil
 import signal
@@ -42,12 +40,12 @@ from .observations import (
     TIMEOUT,
     ErrorInfo,
     Event,
-    Frame,
     Leftover,
     Observation,
     ProcessStack,
 )
 from .probe import STACK_SIGNAL
+from .proctree import become_subreaper, describe_exit, handles_stack_signal, kill, parse_faulthandler, running
 
 SITE_DIR = Path(__file__).parent / "_site"
 POLL_S = 0.05  # how often the tree is counted while waiting
@@ -67,7 +65,6 @@ class SandboxError(Exception):
     """The grader itself failed to run the sandbox (never the student's fault)."""
 
 
-_subreaper_done = False
 _NANNIES: set[int] = set()  # the first process of every live sandbox of this grader
 _CANCEL = threading.Event()  # set by cancel_all(): every sandbox stops waiting and kills its tree
 
@@ -79,17 +76,6 @@ def cancel_all() -> None:
 
 def reset_cancel() -> None:
     _CANCEL.clear()
-
-
-def become_subreaper() -> None:
-    """Orphans of the student's tree are re-parented to this process, not to init."""
-    global _subreaper_done
-    if _subreaper_done or not sys.platform.startswith("linux"):
-        return
-    libc = ctypes.CDLL(None, use_errno=True)
-    PR_SET_CHILD_SUBREAPER = 36  # noqa: N806 - the kernel's name
-    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    _subreaper_done = True
 
 
 class Sandbox:
@@ -256,7 +242,7 @@ class Sandbox:
                     self._reply_buffer += chunk
             if time.monotonic() >= next_count:
                 next_count = time.monotonic() + POLL_S
-                count = sum(1 for p in self._tree() if _running(p))
+                count = sum(1 for p in self._tree() if running(p))
                 if count > self.limits.processes:
                     return ("resource", f"Your code had {count} processes running at once; the limit is "
                                         f"{self.limits.processes}")
@@ -333,7 +319,7 @@ class Sandbox:
                 status = None
         self._kill_tree()
         self.dead_reason = "your code ended its own process in an earlier check"
-        return self._make(driver, DIED, duration=duration, detail=_describe_exit(status))
+        return self._make(driver, DIED, duration=duration, detail=describe_exit(status))
 
     def _make(self, driver: str, outcome: str, *, duration: float = 0.0, value=None, error=None,
               stacks=(), leftovers=(), daemons=(), detail: str = "") -> Observation:
@@ -459,7 +445,7 @@ class Sandbox:
         deadline = time.monotonic() + LEFTOVER_GRACE_S
         while True:
             self._read_events()
-            alive = [p for p in self._tree() if p.pid not in ignored and _running(p) and not self._is_helper(p)]
+            alive = [p for p in self._tree() if p.pid not in ignored and running(p) and not self._is_helper(p)]
             if not alive or time.monotonic() >= deadline:
                 break
             time.sleep(0.01)
@@ -470,7 +456,7 @@ class Sandbox:
         for p in alive:
             name, daemon = self._names.get(p.pid) or (self._os_label(p.pid), None)
             leftovers.append(Leftover(pid=p.pid, name=name, daemon=daemon, stack=stacks.get(p.pid)))
-        _kill(alive)
+        kill(alive)
         self._reap_orphans()
         return tuple(leftovers)
 
@@ -479,7 +465,7 @@ class Sandbox:
         asked = {}
         for p in procs:
             path = self._scratch / "stacks" / f"{p.pid}.txt"
-            if not _handles_stack_signal(p.pid) or not path.exists():
+            if not handles_stack_signal(p.pid) or not path.exists():
                 continue
             asked[p.pid] = (path, path.stat().st_size)
             try:
@@ -501,7 +487,7 @@ class Sandbox:
                 f.seek(start)
                 text = f.read()
             name, daemon = self._names.get(pid) or (self._os_label(pid), None)
-            stacks.append(ProcessStack(pid=pid, name=name, daemon=daemon, threads=_parse_faulthandler(text)))
+            stacks.append(ProcessStack(pid=pid, name=name, daemon=daemon, threads=parse_faulthandler(text)))
         stacks.sort(key=lambda s: (s.pid != self._worker_pid, s.pid))
         return stacks
 
@@ -519,7 +505,7 @@ class Sandbox:
                 os.killpg(self._proc.pid, signal.SIGKILL)
             except OSError:
                 pass
-            _kill(targets, stop_first=True)
+            kill(targets, stop_first=True)
             self._proc.poll()
             self._reap_orphans()
             time.sleep(0.005)
@@ -545,67 +531,3 @@ def _write_message(fd: int, message: dict) -> None:
     view = memoryview(struct.pack(">I", len(data)) + data)
     while view:
         view = view[os.write(fd, view):]
-
-
-def _running(p: psutil.Process) -> bool:
-    try:
-        return p.status() not in (psutil.STATUS_ZOMBIE, psutil.STATUS_DEAD)
-    except psutil.Error:
-        return False
-
-
-def _kill(procs: list[psutil.Process], stop_first: bool = False) -> None:
-    if stop_first:
-        for p in procs:
-            try:
-                p.send_signal(signal.SIGSTOP)
-            except psutil.Error:
-                pass
-    for p in procs:
-        try:
-            p.send_signal(signal.SIGKILL)
-        except psutil.Error:
-            pass
-
-
-def _handles_stack_signal(pid: int) -> bool:
-    """True once the process has installed its stack handler (an early SIGUSR1 would kill it)."""
-    try:
-        with open(f"/proc/{pid}/status") as f:
-            for line in f:
-                if line.startswith("SigCgt:"):
-                    return bool(int(line.split()[1], 16) & (1 << (STACK_SIGNAL - 1)))
-    except (OSError, ValueError):
-        return False
-    return False
-
-
-_PROBE_FILE = str(Path(__file__).with_name("probe.py"))
-_THREAD_RE = re.compile(r"^(Current thread|Thread) ")
-_FRAME_RE = re.compile(r'^\s+File "(.*)", line (\d+) in (.*)$')
-
-
-def _parse_faulthandler(text: str) -> tuple[tuple[Frame, ...], ...]:
-    threads: list[list[Frame]] = []
-    for line in text.splitlines():
-        if _THREAD_RE.match(line) or (line.startswith("Stack") and not threads):
-            threads.append([])
-            continue
-        m = _FRAME_RE.match(line)
-        if m and threads and m.group(1) != _PROBE_FILE:  # the probe's wrappers are not the student's business
-            threads[-1].append(Frame(file=m.group(1), line=int(m.group(2)), function=m.group(3).strip()))
-    # faulthandler prints the innermost frame first; keep outermost first.
-    return tuple(tuple(reversed(t)) for t in threads if t)
-
-
-def _describe_exit(status: int | None) -> str:
-    if status is None:
-        return "the student's process stopped answering"
-    if status < 0:
-        return f"the process was killed by {signal.Signals(-status).name}"
-    if status >= 128 and status - 128 in signal.valid_signals():
-        try:
-            return f"the process was killed by {signal.Signals(status - 128).name}"
-        except ValueError:
-            pass
-    return f"the process exited with status {status} before answering (sys.exit, os._exit or a closed channel)"
