@@ -48,7 +48,7 @@ from .probe import STACK_SIGNAL
 from .proctree import become_subreaper, describe_exit, handles_stack_signal, kill, parse_faulthandler, running
 
 SITE_DIR = Path(__file__).parent / "_site"
-POLL_S = 0.05  # how often the tree is counted while waiting
+POLL_S = 0.1  # how often the tree is counted while waiting (a scan of /proc costs ~2 ms)
 STACK_WAIT_S = 0.5  # longest wait for the stack dumps
 LEFTOVER_GRACE_S = 0.2  # processes still exiting when a run returns get this long
 CLOSE_WAIT_S = 2.0  # a clean exit of the sandbox process gets this long
@@ -444,13 +444,13 @@ class Sandbox:
         ignored = {self._worker_pid, self._proc.pid} | self._helpers
         deadline = time.monotonic() + LEFTOVER_GRACE_S
         while True:
-            self._read_events()
             alive = [p for p in self._tree() if p.pid not in ignored and running(p) and not self._is_helper(p)]
             if not alive or time.monotonic() >= deadline:
                 break
-            time.sleep(0.01)
+            time.sleep(0.02)
         if not alive:
             return ()
+        self._read_events()  # the names of the processes still running
         stacks = {s.pid: s for s in self._dump_stacks(alive)}
         leftovers = []
         for p in alive:
