@@ -23,6 +23,7 @@ import pytest
 
 from . import sandbox as sandbox_module
 from .checks import CheckFailure, NotRun, judge_outcome
+from .course import Limits
 from .drivers import is_driver
 from .observations import DIED, RESOURCE, TIMEOUT, Observation
 
@@ -39,7 +40,7 @@ class Job:
     module_name: str  # the name the student's file is imported under
     start_methods: tuple[str, ...]
     timeout: float
-    limits: sandbox_module.Limits
+    limits: Limits
     seconds: float = 0.0  # time spent in sandboxes
     leftovers: int = 0  # processes the student's code left running, over all runs
 

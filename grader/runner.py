@@ -98,10 +98,9 @@ def _job(course: Course, exercise: Exercise, submission: Path, options: Options)
     methods = exercise.start_methods
     if options.start_methods:
         methods = tuple(m for m in methods if m in options.start_methods)
-    limits = sandbox_module.Limits(exercise.limits.memory_mb, exercise.limits.processes, exercise.limits.output_kb)
     return Job(exercise_id=exercise.id, tests=exercise.tests, submission=submission.resolve(),
                module_name=exercise.file.stem, start_methods=methods,
-               timeout=options.timeout or exercise.timeout, limits=limits)
+               timeout=options.timeout or exercise.timeout, limits=exercise.limits)
 
 
 def _verdict(exercise: Exercise, job: Job, plugin: GraderPlugin, seconds: float,

@@ -25,12 +25,12 @@ import sys
 import tempfile
 import threading
 import time
-from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
 from . import plain
+from .course import Limits
 from .observations import (
     DIED,
     NOT_RUN,
@@ -54,13 +54,6 @@ LEFTOVER_GRACE_S = 0.2  # processes still exiting when a run returns get this lo
 CLOSE_WAIT_S = 2.0  # a clean exit of the sandbox process gets this long
 
 
-@dataclass(frozen=True)
-class Limits:
-    memory_mb: int = 512
-    processes: int = 64
-    output_kb: int = 64
-
-
 class SandboxError(Exception):
     """The grader itself failed to run the sandbox (never the student's fault)."""
 
@@ -82,13 +75,13 @@ class Sandbox:
     """A student's module, imported once in an isolated process, running drivers on request."""
 
     def __init__(self, submission: Path, module_name: str, drivers_file: Path, start_method: str,
-                 timeout: float, limits: Limits = Limits()):
+                 timeout: float, limits: Limits | None = None):
         self.submission = Path(submission).resolve()
         self.module_name = module_name
         self.drivers_file = Path(drivers_file).resolve()
         self.start_method = start_method
         self.timeout = timeout
-        self.limits = limits
+        self.limits = limits or Limits()
         self.student_file_name = f"{module_name}.py"
         self.dead = False  # after a hang, a crash or a resource kill, no more runs
         self.dead_reason = ""

@@ -8,7 +8,7 @@ Reporters import this module and nothing else of the engine.
 from __future__ import annotations
 
 import enum
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 SCHEMA_VERSION = 1
 
@@ -137,7 +137,6 @@ class RunVerdict:
     title: str = ""
     final_message: str = ""
     schema_version: int = SCHEMA_VERSION
-    extra: dict = field(default_factory=dict)
 
     @property
     def status(self) -> Status:

@@ -6,8 +6,9 @@ import textwrap
 
 import pytest
 
+from grader.course import Limits
 from grader.observations import RAISED, RETURNED, TIMEOUT
-from grader.sandbox import Limits, Sandbox
+from grader.sandbox import Sandbox
 
 STUDENT = textwrap.dedent('''
     import multiprocessing as mp
