@@ -46,12 +46,14 @@ from .observations import (
 )
 from .probe import STACK_SIGNAL
 from .proctree import become_subreaper, describe_exit, handles_stack_signal, kill, parse_faulthandler, running
+from .sandbox_child import send  # the one framing both sides use: a 4-byte length, then JSON
 
 SITE_DIR = Path(__file__).parent / "_site"
 POLL_S = 0.1  # how often the tree is counted while waiting (a scan of /proc costs ~2 ms)
 STACK_WAIT_S = 0.5  # longest wait for the stack dumps
 LEFTOVER_GRACE_S = 0.2  # processes still exiting when a run returns get this long
 CLOSE_WAIT_S = 2.0  # a clean exit of the sandbox process gets this long
+HELPER_EXIT_S = 1.0  # after a kill, the resource tracker gets this long to clean up and exit by itself
 
 
 class SandboxError(Exception):
@@ -91,7 +93,7 @@ class Sandbox:
         self._event_offsets: dict[str, int] = {}
         self._pending_events: list[Event] = []
         self._names: dict[int, tuple[str, bool | None]] = {}
-        self._helpers: set[int] = set()
+        self._helpers: set[int] = set()  # multiprocessing's own processes, recognised by command line
         self._worker_pid: int | None = None
         self._own_pid = os.getpid()
         self._orphan_owner: dict[int, bool] = {}
@@ -177,7 +179,7 @@ class Sandbox:
             return self._make(driver, NOT_RUN, detail=self.dead_reason)
         started = time.monotonic()
         try:
-            _write_message(self._request_w, {"type": "run", "driver": driver, "args": plain.encode(list(args))})
+            send(self._request_w, {"type": "run", "driver": driver, "args": plain.encode(list(args))})
         except OSError:
             return self._observe(driver, "eof", started)
         reply = self._await(started + self.timeout)
@@ -189,7 +191,7 @@ class Sandbox:
             return
         if self._proc.poll() is None and not self.dead:
             try:
-                _write_message(self._request_w, {"type": "exit"})
+                send(self._request_w, {"type": "exit"})
                 self._proc.wait(CLOSE_WAIT_S)
             except (OSError, subprocess.TimeoutExpired):
                 pass
@@ -276,8 +278,6 @@ class Sandbox:
 
     def _observe(self, driver: str, reply, started: float) -> Observation:
         duration = time.monotonic() - started
-        if isinstance(reply, dict):
-            self._helpers.update(reply.get("helpers", ()))
         if isinstance(reply, dict) and reply.get("type") == "result":
             leftovers = self._collect_leftovers()
             if reply["ok"]:
@@ -488,20 +488,28 @@ class Sandbox:
         """Kill every process of the sandbox, escaped ones included, and reap our own."""
         if self._proc is None:
             return
-        tracker_spared_until = time.monotonic() + 0.5  # let the resource tracker unlink what it tracked
-        for _ in range(200):
+        helpers_until = None
+        for _ in range(400):
             procs = self._tree()
-            targets = [p for p in procs if p.pid not in self._helpers or time.monotonic() > tracker_spared_until]
             if not procs:
                 break
-            try:
-                os.killpg(self._proc.pid, signal.SIGKILL)
-            except OSError:
-                pass
-            kill(targets, stop_first=True)
+            students = [p for p in procs if not self._is_helper(p)]
+            if students:
+                kill(students, stop_first=True)
+            else:
+                # Only multiprocessing's helpers are left. The resource tracker sees its pipe close,
+                # unlinks the semaphores the killed processes registered, and exits: give it a
+                # moment (a process-group kill would take it too, leaving files in /dev/shm).
+                helpers_until = helpers_until or time.monotonic() + HELPER_EXIT_S
+                if time.monotonic() > helpers_until:
+                    kill(procs)
             self._proc.poll()
             self._reap_orphans()
             time.sleep(0.005)
+        try:
+            os.killpg(self._proc.pid, signal.SIGKILL)  # the safety net: anything of the group still there
+        except OSError:
+            pass
         try:
             self._proc.wait(1.0)
         except subprocess.TimeoutExpired:
@@ -514,13 +522,3 @@ class Sandbox:
                 os.waitpid(child.pid, os.WNOHANG)
             except ChildProcessError:
                 pass
-
-
-# --------------------------------------------------------------------------- helpers
-
-
-def _write_message(fd: int, message: dict) -> None:
-    data = json.dumps(message).encode()
-    view = memoryview(struct.pack(">I", len(data)) + data)
-    while view:
-        view = view[os.write(fd, view):]

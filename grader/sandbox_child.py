@@ -145,28 +145,6 @@ def _set_limits(memory_mb: int) -> None:
             pass
 
 
-def _helper_pids() -> list[int]:
-    """multiprocessing's own helper processes: never the student's leftovers."""
-    pids = []
-    try:
-        from multiprocessing import forkserver
-
-        pid = getattr(forkserver._forkserver, "_forkserver_pid", None)
-        if pid:
-            pids.append(pid)
-    except Exception:
-        pass
-    try:
-        from multiprocessing import resource_tracker
-
-        pid = getattr(resource_tracker._resource_tracker, "_pid", None)
-        if pid:
-            pids.append(pid)
-    except Exception:
-        pass
-    return pids
-
-
 def _stop_daemons() -> list[dict]:
     """What the end of a program does: finalize pools nobody holds, then stop daemonic children.
 
@@ -216,14 +194,14 @@ def main() -> None:
     except BaseException as error:  # noqa: BLE001 - whatever the student's import does is an outcome
         sys.stdout.flush()
         send(reply_fd, {"type": "import_failed", "error": describe_error(error, student_file),
-                        "duration": time.monotonic() - started, "helpers": _helper_pids()})
+                        "duration": time.monotonic() - started})
         os._exit(0)
     try:
         drivers = importlib.import_module(config["drivers_module"])
     except BaseException as error:  # noqa: BLE001 - the grader's own fault: reported as such
         send(reply_fd, {"type": "drivers_failed", "error": describe_error(error, config["drivers_file"])})
         os._exit(0)
-    send(reply_fd, {"type": "imported", "duration": time.monotonic() - started, "helpers": _helper_pids()})
+    send(reply_fd, {"type": "imported", "duration": time.monotonic() - started})
 
     while True:
         request = receive(request_fd)
@@ -247,7 +225,6 @@ def main() -> None:
             reply["daemons_stopped"] = _stop_daemons()
         except Exception:
             reply["daemons_stopped"] = []
-        reply["helpers"] = _helper_pids()
         send(reply_fd, reply)
     os._exit(0)
 

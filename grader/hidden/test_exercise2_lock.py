@@ -125,29 +125,13 @@ def manual_failure(student):
 # ----------------------------------------------------------------------------- reading the log
 
 
-def _children(obs):
-    """grader.checks.children(), with the begin and end of children that ran before start() returned.
-
-    (children() folds process.begin/end in only after the process.start event, which the probe
-    stamps when start() returns: under forkserver and spawn a short child can begin and end
-    before that, and its exitcode is then missing.)
-    """
-    found = children(obs)
-    for e in obs.events:
-        if e.pid in found and e.kind == "process.begin":
-            found[e.pid].setdefault("begin", e.t)
-        elif e.pid in found and e.kind == "process.end":
-            found[e.pid].update(end=e.t, exitcode=e.get("exitcode"), cpu=e.get("cpu"))
-    return found
-
-
 def _updates(obs):
     """Per worker pid: its counter accesses, each with the locks this process held at that moment.
 
     Returns {pid: [(event, {lock id: held count})]}; the lock ids are the probe's. The parent's
     own reads (the final counter.read()) are not updates.
     """
-    workers = _children(obs)
+    workers = children(obs)
     held: dict[int, dict] = {}
     found: dict[int, list] = {}
     for e in obs.events:
@@ -199,7 +183,7 @@ def test_workers_are_processes(obs):
              where=f"{obs.student_file}:{error.line}" if error.line else None)
     if error is not None:
         judge_error(obs)
-    started = _children(obs)
+    started = children(obs)
     expect(len(started) == WORKERS, "wrong_result",
            f"run_deposits(counter, {WORKERS}, {TIMES}) should start {WORKERS} processes (one per worker); it "
            f"started {len(started)}.", where=first_at(student_calls(obs, "process.start")))
@@ -336,7 +320,7 @@ STUCK = ("The other workers wait in lock.acquire() for a lock that the failed wo
 
 
 def _judge_failure(obs, function, how):
-    targets = sorted({str(info.get("target")) for info in _children(obs).values()})
+    targets = sorted({str(info.get("target")) for info in children(obs).values()})
     expect(targets == [function], "wrong_result",
            f"run_deposits(counter, {FAIL_WORKERS}, {FAIL_TIMES}, target={function}) started processes running "
            f"{targets}: each worker must run the `target` it is given.",
@@ -349,7 +333,7 @@ def _judge_failure(obs, function, how):
     expect(failures, "wrong_result", f"The grader's counter should have failed once at {FAIL_AT}, but the "
                                      "workers never wrote that value: did every worker run?")
     failed_pid = failures[0].pid
-    started = _children(obs)
+    started = children(obs)
     others = {info["name"]: info.get("exitcode") for pid, info in started.items()
               if pid != failed_pid and info.get("exitcode") != 0}
     expect(not others, "wrong_result",

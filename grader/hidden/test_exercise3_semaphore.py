@@ -186,25 +186,9 @@ def failing_visit(student):
 # ----------------------------------------------------------------------------- reading the log
 
 
-def _children(obs):
-    """grader.checks.children(), with the begin and end of children that ran before start() returned.
-
-    (children() folds process.begin/end in only after the process.start event, which the probe
-    stamps when start() returns: under forkserver and spawn a short child can begin and end
-    before that, and its exitcode is then missing.)
-    """
-    found = children(obs)
-    for e in obs.events:
-        if e.pid in found and e.kind == "process.begin":
-            found[e.pid].setdefault("begin", e.t)
-        elif e.pid in found and e.kind == "process.end":
-            found[e.pid].update(end=e.t, exitcode=e.get("exitcode"), cpu=e.get("cpu"))
-    return found
-
-
 def _visits(obs):
     """Per visitor pid: [(enter t, leave t, {lock id: held count} at the enter)]."""
-    workers = _children(obs)
+    workers = children(obs)
     held: dict[int, dict] = {}
     open_at: dict[int, tuple] = {}
     found: dict[int, list] = {}
@@ -241,7 +225,7 @@ def _gave_up(obs):
 @check("run_visitors() runs every visitor in a process of its own, and joins them all", uses=visitors,
        category="lifecycle")
 def test_every_visitor_ran(obs):
-    started = _children(obs)
+    started = children(obs)
     expect(len(started) == VISITORS, "wrong_result",
            f"run_visitors(room, {VISITORS}, {LIMIT}) should start {VISITORS} processes, one per visitor; it "
            f"started {len(started)}.", where=first_at(student_calls(obs, "process.start")))
@@ -352,7 +336,7 @@ def test_failing_visitor_releases(obs):
     failures = [e for e in obs.events if e.kind == "room.fail"]
     expect(failures, "wrong_result", "The grader's room should have failed once, on the 2nd visit, but it "
                                      f"was used only {obs.value['entered']} time(s).")
-    started = _children(obs)
+    started = children(obs)
     others = {info["name"]: info.get("exitcode") for pid, info in started.items()
               if pid != failures[0].pid and info.get("exitcode") != 0}
     expect(not others, "wrong_result",

@@ -141,49 +141,11 @@ def race(student):
 # ----------------------------------------------------------------------------- checks: Value and Array
 
 
-def _children(obs):
-    """grader.checks.children(), with the begin and end of children that ran before start() returned.
-
-    (children() folds process.begin/end in only after the process.start event, which the probe
-    stamps when start() returns: under forkserver and spawn a short child can begin and end
-    before that, and its exitcode is then missing.)
-    """
-    found = children(obs)
-    for e in obs.events:
-        if e.pid in found and e.kind == "process.begin":
-            found[e.pid].setdefault("begin", e.t)
-        elif e.pid in found and e.kind == "process.end":
-            found[e.pid].update(end=e.t, exitcode=e.get("exitcode"), cpu=e.get("cpu"))
-    return found
-
-
-@check('make_shared() returns a Value("d", 0.0) and an Array("i", range(10))', uses=shared_objects)
-def test_make_shared(obs):
-    got = obs.value
-    expect("returned" not in got, "wrong_result",
-           f"make_shared() should return a tuple (num, arr); it returned {got.get('returned')}.")
-    num, arr = got["num"], got["arr"]
-    expect(num["typecode"] is not None, "wrong_result",
-           f"num is a plain {num['class']}, not shared memory: a child's change to it stays in the child. "
-           'Create it with multiprocessing.Value("d", 0.0).')
-    expect(num["typecode"] == "d", "wrong_result",
-           f"num has typecode {num['typecode']!r}; expected 'd' (a C double, which holds a Python float). "
-           "With 'i' (a C int), writing a float such as 3.14 raises TypeError.")
-    expect(num.get("value") == 0.0, "wrong_result", f"num should start at 0.0; it holds {num.get('value')!r}.")
-    expect(arr["typecode"] is not None, "wrong_result",
-           f"arr is a plain {arr['class']}, not shared memory: a child's changes to it stay in the child. "
-           'Create it with multiprocessing.Array("i", range(10)).')
-    expect(arr["typecode"] == "i", "wrong_result",
-           f"arr has typecode {arr['typecode']!r}; expected 'i' (C ints).")
-    expect(arr.get("items") == list(range(10)), "wrong_result",
-           f"arr should hold 0, 1, ..., 9; it holds {arr.get('items')!r}.")
-
-
 def _child_update(obs):
     got = obs.value
     expect("returned" not in got, "wrong_result",
            f"run_update() should return (num.value, a list of arr's elements); it returned {got.get('returned')}.")
-    started = _children(obs)
+    started = children(obs)
     expect(started, "wrong_result", "run_update() started no process: update() must run in a child.")
     failed = [info.get("exitcode") for info in started.values() if info.get("exitcode") != 0]
     expect(not failed, "wrong_result",
@@ -225,7 +187,7 @@ def test_array_updated_in_place(obs):
 @check("count_in_parallel() runs its workers in processes of their own, all started, then all joined",
        uses=parallel_count, category="lifecycle")
 def test_workers(obs):
-    started = _children(obs)
+    started = children(obs)
     expect(len(started) == WORKERS, "wrong_result",
            f"count_in_parallel({WORKERS}, {TIMES}) should start {WORKERS} processes; it started {len(started)}.",
            where=first_at(student_calls(obs, "process.start")))
@@ -269,7 +231,7 @@ def test_parallel_total(obs):
 
 def _race_updates(obs):
     """Per racer pid: its counter reads and writes, each with the locks held at that moment."""
-    racers = _children(obs)
+    racers = children(obs)
     held: dict[int, dict] = {}
     found: dict[int, list] = {}
     for e in obs.events:
