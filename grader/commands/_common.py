@@ -1,0 +1,49 @@
+"""What several commands share: finding the course, the common options, writing output."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from ..course import CourseError
+
+EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
+
+
+def add_course_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--course", type=Path, default=None, metavar="PATH",
+                        help="the course root or its course.yaml (default: found from the current folder)")
+
+
+def find_course(given: Path | None) -> Path:
+    if given is not None:
+        return given
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        if (folder / "course.yaml").is_file():
+            return folder
+    raise CourseError(Path("course.yaml"), "no course.yaml in this folder or any folder above it.",
+                      fix="run grade from inside the course folder, or pass --course PATH.")
+
+
+def emit(text: str, output: Path | None = None) -> None:
+    if output is None:
+        sys.stdout.write(text + "\n")
+        sys.stdout.flush()
+        return
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.write_text(text + "\n")
+
+
+def is_tty() -> bool:
+    try:
+        return sys.stdout.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def use_color(args) -> bool:
+    return (not getattr(args, "no_color", False) and getattr(args, "output", None) is None and is_tty()
+            and not os.environ.get("NO_COLOR"))

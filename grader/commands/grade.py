@@ -1,0 +1,82 @@
+"""`grade EXERCISE... | --all`: the student's shorthand, and the one command that grades."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from .. import progress
+from ..course import START_METHODS, load_course
+from ..report import FORMATS, render
+from ._common import EXIT_ERROR, EXIT_FAIL, EXIT_PASS, add_course_option, emit, find_course, use_color
+
+HELP = "grade exercises by id or slug (the shorthand `grade EXERCISE...`), or --all"
+
+
+def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("names", nargs="*", metavar="EXERCISE", help="exercise ids or slugs")
+    parser.add_argument("--all", action="store_true", help="grade every exercise of the course")
+    parser.add_argument("--submission", type=Path, metavar="PATH",
+                        help="a file (one exercise) or a folder standing in for exercises/")
+    parser.add_argument("--format", choices=FORMATS, default="text", help="report format (default: text)")
+    parser.add_argument("--start-method", action="append", choices=START_METHODS, dest="start_methods",
+                        metavar="METHOD", help="grade only under this start method (repeatable)")
+    add_course_option(parser)
+    parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
+                        help="override every exercise's time limit per check")
+    parser.add_argument("--output", type=Path, default=None, metavar="FILE",
+                        help="write the report to FILE instead of standard output")
+    parser.add_argument("-v", "--verbose", action="store_true", help="explain every failure, not only the first")
+    parser.add_argument("--no-color", action="store_true", help="plain text, no colours")
+
+
+def run(args) -> int:
+    from ..runner import Options, grade
+    from ..verdict import Status
+
+    parser = args.parser
+    course = load_course(find_course(args.course))
+    if args.all and args.names:
+        parser.error("give exercise names or --all, not both")
+    if not args.all and not args.names:
+        parser.error("name an exercise to grade (e.g. `grade exercise1`), or use --all; `grade list` lists them")
+    exercises = list(course.exercises) if args.all else _unique(course.find(n) for n in args.names)
+    if args.submission is not None and args.submission.is_file() and len(exercises) > 1:
+        parser.error("--submission FILE grades one exercise; for several, give a folder holding their files")
+    if args.submission is not None and not args.submission.exists():
+        parser.error(f"--submission {args.submission}: no such file or folder")
+    options = Options(start_methods=tuple(args.start_methods) if args.start_methods else None, timeout=args.timeout)
+    first_time = args.submission is None and not progress.load(course)
+    run = grade(course, exercises, args.submission, options)
+    if args.submission is None:
+        progress.record(course, run)
+    if first_time and args.format == "text" and args.output is None and course.welcome_message.strip():
+        print(course.welcome_message.strip() + "\n")  # once: the progress file exists from now on
+    color = args.format == "text" and use_color(args)
+    emit(render(run, args.format, color=color, verbose=args.verbose), args.output)
+    if run.status is Status.ERROR:
+        return EXIT_ERROR
+    return EXIT_PASS if run.status is Status.PASS else EXIT_FAIL
+
+
+def error_document(args, message: str) -> None:
+    """On an error, the chosen format's own document still goes where the report would."""
+    fmt = getattr(args, "format", "text")
+    if fmt not in ("json", "gradescope", "exercism"):
+        return
+    document = {"status": "error", "message": message}
+    if fmt == "exercism":
+        document["version"] = 2
+    if fmt == "gradescope":
+        document = {"score": 0, "output": message, "tests": []}
+    emit(json.dumps(document), getattr(args, "output", None))
+
+
+def _unique(exercises):
+    seen, result = set(), []
+    for exercise in exercises:
+        if exercise.id not in seen:
+            seen.add(exercise.id)
+            result.append(exercise)
+    return result
