@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from pathlib import Path
 
 from . import __version__
 from .commands import COMMANDS, load
@@ -30,17 +31,26 @@ examples:
 """
 
 
+class UsageError(Exception):
+    """A call the parser refused (argparse's `parser.error`): exit 2, and the format's document."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # argparse would print and exit; the one exit point is main()
+        raise UsageError(message)
+
+
 def build_parser(command: str) -> argparse.ArgumentParser:
     module = load(command)
     if command == "grade":
         lines = "\n".join(f"  {name:<12} {load(name).HELP}" for name in COMMANDS)
-        parser = argparse.ArgumentParser(
+        parser = _Parser(
             prog="grade", description="Grade multiprocessing exercises with hidden checks.",
             epilog=f"commands (each with its own --help):\n{lines}\n\n{USAGE_EXAMPLES}",
             formatter_class=argparse.RawDescriptionHelpFormatter)
         parser.add_argument("--version", action="version", version=f"grade {__version__}")
     else:
-        parser = argparse.ArgumentParser(prog=f"grade {command}", description=module.HELP)
+        parser = _Parser(prog=f"grade {command}", description=module.HELP)
     module.configure(parser)
     parser.set_defaults(parser=parser, command=command)
     return parser
@@ -49,9 +59,17 @@ def build_parser(command: str) -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     command = argv.pop(0) if argv and argv[0] in COMMANDS else "grade"
-    args = build_parser(command).parse_args(argv)
+    parser = build_parser(command)
+    try:
+        args = parser.parse_args(argv)
+    except UsageError as error:
+        parser.print_usage(sys.stderr)
+        return _error(_format_of(argv, command), str(error))
     try:
         return load(command).run(args)
+    except UsageError as error:
+        parser.print_usage(sys.stderr)
+        return _error(args, str(error))
     except CourseError as error:
         return _error(args, str(error))
     except KeyboardInterrupt:
@@ -64,6 +82,19 @@ def main(argv: list[str] | None = None) -> int:
         if _grading_error(error):
             return _error(args, f"the grader could not grade: {error}")
         raise
+
+
+def _format_of(argv: list[str], command: str) -> argparse.Namespace:
+    """--format and --output of a call the parser refused, so that its error still has a document."""
+    found = {"format": "text", "output": None}
+    for index, word in enumerate(argv):
+        for key in found:
+            if word == f"--{key}" and index + 1 < len(argv):
+                found[key] = argv[index + 1]
+            elif word.startswith(f"--{key}="):
+                found[key] = word.split("=", 1)[1]
+    output = Path(found["output"]) if found["output"] else None
+    return argparse.Namespace(command=command, format=found["format"], output=output)
 
 
 def _grading_error(error: Exception) -> bool:

@@ -24,6 +24,7 @@ from .plugin import CheckRecord, GraderPlugin, Job
 from .snapshot import Snapshot
 from .verdict import Category, CheckResult, ExerciseVerdict, RunVerdict, Status, exercise_status
 
+MISSING = "no {file} in the submission"  # a folder that lacks one exercise's file: that exercise is not done
 BACKSTOP_MARGIN_S = 60  # pytest-timeout's limit on one check, beyond the sandbox's own deadlines
 
 
@@ -38,19 +39,41 @@ class Options:
 
 
 def submission_for(exercise: Exercise, submission: Path | None) -> Path:
-    """The student's file: the course's stub, a file given as is, or a same-named file in a folder."""
+    """The student's file: the course's stub, a file given as is, or a same-named file in a folder.
+
+    A folder may hold the file at its top or, as an upload of the whole course often does,
+    in an `exercises/` folder inside it.
+    """
     if submission is None:
         return exercise.file
     submission = Path(submission)
-    return submission / exercise.file.name if submission.is_dir() else submission
+    if not submission.is_dir():
+        return submission
+    top = submission / exercise.file.name
+    nested = submission / exercise.file.parent.name / exercise.file.name
+    return nested if not top.is_file() and nested.is_file() else top
+
+
+def missing_message(course: Course, exercise: Exercise) -> str:
+    """What a check says when a submission folder lacks this exercise's file."""
+    try:
+        shown = exercise.file.relative_to(course.root)
+    except ValueError:
+        shown = Path(exercise.file.name)
+    return MISSING.format(file=shown.as_posix())
 
 
 def grade(course: Course, exercises: list[Exercise], submission: Path | None = None,
           options: Options = Options()) -> RunVerdict:
     jobs = [_job(course, ex, submission_for(ex, submission), options) for ex in exercises]
-    for job in jobs:
-        if not job.submission.is_file():
+    in_folder = submission is not None and Path(submission).is_dir()
+    for ex, job in zip(exercises, jobs, strict=True):
+        if job.submission.is_file():
+            continue
+        if not in_folder:
             raise GradingError(f"{job.submission}: no such file to grade")
+        # One file missing from a folder is one exercise not done, not a run that cannot be graded.
+        job.missing = missing_message(course, ex)
     empty = [ex.id for ex, job in zip(exercises, jobs, strict=True) if not job.start_methods]
     if empty:
         raise GradingError(f"no start method left to grade {', '.join(empty)} under: check --start-method")

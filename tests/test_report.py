@@ -286,7 +286,7 @@ def test_exercism_truncates_output_at_500_chars():
 
 def test_exercism_groups_tests_in_order_with_statuses():
     results = json.loads(exercism.render(run_of(failing_exercise())))
-    assert results["version"] == 2 and results["status"] == "fail"
+    assert results["version"] == 3 and results["status"] == "fail"
     assert "message" not in results
     assert [t["name"] for t in results["tests"]] == [
         "workers each get a share", "the total is right", "the queue is drained before join()",

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import json
+import sys
 from pathlib import Path
 
 from .. import progress
 from ..course import START_METHODS, load_course
-from ..report import FORMATS, render
+from ..report import FORMATS, render, render_error
 from ._common import EXIT_ERROR, EXIT_FAIL, EXIT_PASS, add_course_option, emit, find_course, use_color
 
 HELP = "grade exercises by id or slug (the shorthand `grade EXERCISE...`), or --all"
@@ -62,15 +62,12 @@ def run(args) -> int:
 
 def error_document(args, message: str) -> None:
     """On an error, the chosen format's own document still goes where the report would."""
-    fmt = getattr(args, "format", "text")
-    if fmt not in ("json", "gradescope", "exercism"):
-        return
-    document = {"status": "error", "message": message}
-    if fmt == "exercism":
-        document["version"] = 2
-    if fmt == "gradescope":
-        document = {"score": 0, "output": message, "tests": []}
-    emit(json.dumps(document), getattr(args, "output", None))
+    document = render_error(getattr(args, "format", "text"), message)
+    if document is not None:
+        try:
+            emit(document, getattr(args, "output", None))
+        except OSError as error:  # an --output that cannot be written: say so, never a traceback
+            print(f"grade: cannot write {args.output}: {error.strerror}", file=sys.stderr)
 
 
 def _unique(exercises):

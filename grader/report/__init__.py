@@ -29,6 +29,12 @@ def _accepted(module: ModuleType) -> set[str]:
     return set(inspect.signature(module.render).parameters) - {"run"}
 
 
+def render_error(fmt: str, message: str) -> str | None:
+    """The document of format `fmt` for a run that could not grade anything (None for text)."""
+    module = _MODULES.get(fmt)
+    return module.error(message) if module is not None and hasattr(module, "error") else None
+
+
 def render(run: RunVerdict, fmt: str, **options) -> str:
     """The run in format `fmt` (one of FORMATS), without a trailing newline."""
     if fmt not in _MODULES:

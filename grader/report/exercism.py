@@ -1,4 +1,4 @@
-"""The Exercism report: test-runner `results.json`, version 2.
+"""The Exercism report: test-runner `results.json`, version 3.
 
 One test per check name, in the order the checks ran, grouped across start methods. The
 top-level status is "error" when the grader could not judge an exercise (then `message`
@@ -13,7 +13,7 @@ import json
 from grader.report._common import grader_error_message, group_checks, problem_summary
 from grader.verdict import RunVerdict, Status
 
-VERSION = 2
+VERSION = 3  # the version of the interface: 3 lets tests carry a task_id (we give none)
 OUTPUT_LIMIT = 500
 TRUNCATION_NOTICE = "Output was truncated. Please limit to 500 chars"
 
@@ -45,6 +45,12 @@ def render(run: RunVerdict, indent: int | None = 2) -> str:
         results["message"] = "\n".join(f"{ex.exercise}: grader error: {grader_error_message(ex)}" for ex in errors)
     results["tests"] = tests
     return json.dumps(results, ensure_ascii=False, indent=indent)
+
+
+def error(message: str, indent: int | None = 2) -> str:
+    """results.json when nothing could be graded: status "error" and why, no tests."""
+    return json.dumps({"version": VERSION, "status": "error", "message": message, "tests": []},
+                      ensure_ascii=False, indent=indent)
 
 
 def truncate(output: str) -> str:

@@ -40,6 +40,13 @@ def render(run: RunVerdict, indent: int | None = 2) -> str:
     return json.dumps(results, ensure_ascii=False, indent=indent)
 
 
+def error(message: str, indent: int | None = 2) -> str:
+    """results.json when nothing could be graded: no points, and why, for the student to read."""
+    results = {"score": 0, "execution_time": 0, "output": f"grader error: {message}\n{NOT_YOUR_FAULT}",
+               "stdout_visibility": "hidden", "tests": []}
+    return json.dumps(results, ensure_ascii=False, indent=indent)
+
+
 def shares(max_score: float, n: int) -> list[float]:
     """`max_score` split into n shares that add up to it exactly (to 4 decimals)."""
     cuts = [round(max_score * i / n, 4) for i in range(n + 1)]

@@ -31,6 +31,17 @@ def render(run: RunVerdict) -> str:
     return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
 
 
+def error(message: str) -> str:
+    """A document for a run that graded nothing: one suite, one test case in error, saying why."""
+    root = ET.Element("testsuites", name="grade", tests="1", failures="0", errors="1", skipped="0", time="0.000")
+    suite = ET.SubElement(root, "testsuite", name="grade", tests="1", failures="0", errors="1", skipped="0",
+                          time="0.000")
+    case = ET.SubElement(suite, "testcase", classname="grade", name=GRADING_CASE, time="0.000")
+    _outcome(case, "error", "error", message)
+    ET.indent(root)
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode")
+
+
 def _suite(ex: ExerciseVerdict) -> ET.Element:
     suite = ET.Element("testsuite", name=ex.exercise)
     cases = [_case(ex.exercise, check) for check in ex.checks]
