@@ -63,14 +63,15 @@ class CheckSpec:
     leftovers_ok: bool = False  # judge leftovers in the body instead of failing as lifecycle
     expects_error: bool = False  # the body inspects obs.error itself (a raise is not a crash)
     on_timeout: str = ""  # advice added to a hang's message, e.g. "did every producer send a sentinel?"
+    schedules: int = 0  # schedules its driver must be explored under at least (0: the exercise's number)
 
 
 def check(name: str, uses, *, category: str = "wrong_result", leftovers_ok: bool = False,
-          expects_error: bool = False, on_timeout: str = ""):
+          expects_error: bool = False, on_timeout: str = "", schedules: int = 0):
     """Mark a test function as a hidden check that judges the observation of `uses`."""
 
     def mark(func):
-        func._grader_check = CheckSpec(name, uses, category, leftovers_ok, expects_error, on_timeout)
+        func._grader_check = CheckSpec(name, uses, category, leftovers_ok, expects_error, on_timeout, schedules)
         return func
 
     return mark

@@ -113,6 +113,7 @@ class Exercise:
     hint: str  # stripped, never empty
     known_bugs: tuple[KnownBug, ...] = ()  # variants that must fail, each with its category
     correct_variants: tuple[Path, ...] = ()  # absolute paths of other solutions that must pass
+    schedules: int = 1  # runs of each driver: 1 unperturbed, then explored schedules (grader/schedule.py)
 
 
 @dataclass(frozen=True)
@@ -127,6 +128,7 @@ class Course:
     start_methods: tuple[str, ...]  # default start methods
     limits: Limits  # default limits
     exercises: tuple[Exercise, ...]  # the order is the curriculum
+    schedules: int = 1  # default schedules per exercise
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -191,19 +193,21 @@ class _Reader:
         keys = self.mapping(doc, "", required=("format_version", "title", "exercises"), allowed=top)
         title = self.string(keys["title"], "title")
         welcome, final = (self.optional(keys, k, self.text, "") for k in ("welcome_message", "final_message"))
-        d = self.mapping(keys.get("defaults"), "defaults", (), ("timeout", "start_methods", "limits"))
+        d = self.mapping(keys.get("defaults"), "defaults", (), ("timeout", "start_methods", "limits", "schedules"))
         timeout = self.optional(d, "timeout", self.positive, 10.0, "defaults.")
         methods = self.optional(d, "start_methods", self.start_methods, START_METHODS, "defaults.")
         limits = self.limits(d.get("limits"), "defaults.limits", Limits())
+        schedules = self.optional(d, "schedules", self.schedules, 1, "defaults.")
         items = self.sequence(keys["exercises"], "exercises")
         if not items:
             self.fail(keys["exercises"], "exercises", "the list is empty.", "add at least one exercise.")
         exercises = tuple(
-            self.exercise(n, f"exercises[{i}]", timeout, methods, limits) for i, n in enumerate(items)
+            self.exercise(n, f"exercises[{i}]", timeout, methods, limits, schedules) for i, n in enumerate(items)
         )
         self.unique_names(items, exercises)
         return Course(
-            self.root, self.path, FORMAT_VERSION, title, welcome, final, timeout, methods, limits, exercises
+            self.root, self.path, FORMAT_VERSION, title, welcome, final, timeout, methods, limits, exercises,
+            schedules,
         )
 
     def format_version(self, node: Node) -> None:
@@ -220,9 +224,10 @@ class _Reader:
         if value < FORMAT_VERSION:
             self.fail(node, at, f"format {value} is not supported, only {FORMAT_VERSION}.", FIX_OLD_FORMAT)
 
-    def exercise(self, node: Node, at: str, timeout: float, methods: tuple, limits: Limits) -> Exercise:
+    def exercise(self, node: Node, at: str, timeout: float, methods: tuple, limits: Limits,
+                 schedules: int = 1) -> Exercise:
         required = ("id", "slug", "title", "topic", "file", "solution", "tests", "hint")
-        more = ("points", "timeout", "start_methods", "limits", "known_bugs", "correct_variants")
+        more = ("points", "timeout", "start_methods", "limits", "known_bugs", "correct_variants", "schedules")
         k = self.mapping(node, at, required, required + more)
         p = f"{at}."  # prefix of every field of this exercise
         hint = self.text(k["hint"], f"{p}hint").strip()
@@ -245,6 +250,7 @@ class _Reader:
             hint=hint,
             known_bugs=tuple(self.known_bug(b, f"{p}known_bugs[{i}]") for i, b in enumerate(bugs)),
             correct_variants=tuple(self.file(v, f"{p}correct_variants[{i}]") for i, v in enumerate(variants)),
+            schedules=self.optional(k, "schedules", self.schedules, schedules, p),
         )
 
     def known_bug(self, node: Node, at: str) -> KnownBug:
@@ -349,6 +355,13 @@ class _Reader:
         if value < 0 or (positive and value == 0):
             self.fail(node, at, f"must be {'above 0' if positive else '0 or more'}, got {value}.", FIX_NUMBER)
         return float(value)
+
+    def schedules(self, node: Node, at: str) -> int:
+        value = _scalar(node)
+        if type(value) is not int or not 1 <= value <= 1000:
+            self.fail(node, at, f"expected a whole number from 1 to 1000, got {_describe(node)}.",
+                      f"write `{at.rsplit('.', 1)[-1]}: 8` (1 runs each driver once, unperturbed).")
+        return value
 
     def positive(self, node: Node, at: str) -> float:
         return self.number(node, at, positive=True)

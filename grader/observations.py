@@ -106,6 +106,7 @@ class Observation:
     detail: str = ""  # for DIED / RESOURCE / NOT_RUN: what happened, in words
     student_file: str = ""  # the file name the student knows, e.g. "exercise1_process.py"
     student_source: tuple[str, ...] = ()  # its lines, to quote them in messages
+    seed: int | None = None  # the schedule this run was explored under (grader/schedule.py), if any
 
     @property
     def output_exceeded(self) -> bool:

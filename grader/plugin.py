@@ -14,6 +14,7 @@ records into a verdict.
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from . import sandbox as sandbox_module
+from . import schedule
 from .checks import CheckFailure, NotRun, judge_outcome
 from .course import Limits
 from .drivers import is_driver
@@ -44,6 +46,17 @@ class Job:
     missing: str = ""  # set when the submission lacks this exercise's file: every check is not_implemented
     seconds: float = 0.0  # time spent in sandboxes
     leftovers: int = 0  # processes the student's code left running, over all runs
+    schedules: int = 1  # runs of each driver: one unperturbed, the rest explored (grader/schedule.py)
+    schedules_forced: bool = False  # --schedules: the number holds for every driver, checks' own included
+    seed: int | None = None  # --seed: replay this one schedule, once per driver
+    explored: int = 0  # the most schedules any driver of this job ran under
+
+    def seeds_for(self, asked: int) -> list[int]:
+        """The seeds a driver runs under, given what its checks ask for."""
+        if self.seed is not None:
+            return [self.seed]
+        count = self.schedules if self.schedules_forced else max(self.schedules, asked)
+        return schedule.seeds(self.exercise_id, max(1, count))
 
 
 @dataclass(frozen=True)
@@ -57,13 +70,15 @@ class CheckRecord:
     location: str | None = None
     duration_s: float = 0.0
     output: str = ""
+    seed: int | None = None  # the schedule under which it failed, when it was an explored one
 
 
 @dataclass
 class _Runs:
     """The observations of one (exercise, start method): by driver name."""
 
-    observations: dict[str, Observation] = field(default_factory=dict)
+    observations: dict[str, Observation] = field(default_factory=dict)  # the first run of each driver
+    explored: dict[str, list[Observation]] = field(default_factory=dict)  # every run of each driver
     import_failure: Observation | None = None
     stopped: tuple[str, str] | None = None  # (category, reason) when a run ended the sandbox
 
@@ -107,19 +122,55 @@ class GraderPlugin:
         spec = _spec(request.node)
         job = self._job_for(request.node.path)
         observation = self._observe(job, start_method, spec.uses.__name__, request.node.module)
+        request.node._grader_seed = observation.seed
+        self._judge(job, observation, spec)
+        return observation
+
+    def _judge(self, job: Job, observation: Observation, spec) -> None:
         if observation.outcome in (TIMEOUT, DIED, RESOURCE):  # one failure, not one per check that shared it
-            key = (job.exercise_id, start_method, observation.driver)
+            key = (job.exercise_id, observation.start_method, observation.driver, observation.seed)
             if key in self._fatal_reported:
                 raise NotRun(_CATEGORY_OF[observation.outcome], "Not run: the same run failed in the check above.")
             self._fatal_reported.add(key)
         judge_outcome(observation, spec)
-        return observation
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_pyfunc_call(self, pyfuncitem):
+        """A check whose driver ran under several schedules must hold in every one of them.
+
+        The first run was judged through the `obs` fixture; the others are judged here, in
+        order, and the first that fails is the check's verdict, with its seed.
+        """
+        job = self._job_for(pyfuncitem.path)
+        spec = _spec(pyfuncitem)
+        method = pyfuncitem.callspec.params.get("start_method") if hasattr(pyfuncitem, "callspec") else None
+        runs = self._runs.get((job.exercise_id, method)) if job and spec and method else None
+        explored = runs.explored.get(spec.uses.__name__, []) if runs else []
+        if len(explored) < 2:
+            return None
+        names = pyfuncitem._fixtureinfo.argnames
+        for observation in explored:
+            if observation is not explored[0]:
+                pyfuncitem._grader_seed = observation.seed
+                self._judge(job, observation, spec)
+            arguments = {name: pyfuncitem.funcargs[name] for name in names}
+            arguments["obs"] = observation
+            pyfuncitem.obj(**arguments)
+        pyfuncitem._grader_seed = None
+        return True
 
     def _observe(self, job: Job, start_method: str, driver: str, module) -> Observation:
         if job.missing:
             raise CheckFailure("not_implemented", f"There is {job.missing}: add the file, then grade again.")
         if (job.exercise_id, start_method) not in self._runs:
-            self._run_exercise(job, [name for name, value in vars(module).items() if is_driver(value)])
+            asked: dict[str, int] = {}
+            for value in vars(module).values():
+                check_spec = getattr(value, "_grader_check", None)
+                if check_spec is not None and check_spec.schedules:
+                    name = check_spec.uses.__name__
+                    asked[name] = max(asked.get(name, 0), check_spec.schedules)
+            drivers = [name for name, value in vars(module).items() if is_driver(value)]
+            self._run_exercise(job, {name: job.seeds_for(asked.get(name, 0)) for name in drivers})
         runs = self._runs[(job.exercise_id, start_method)]
         if runs.import_failure is not None:
             if job.exercise_id not in self._import_reported:
@@ -132,7 +183,7 @@ class GraderPlugin:
             raise NotRun(category, f"Not run: {reason}.")
         return runs.observations[driver]
 
-    def _run_exercise(self, job: Job, drivers: list[str]) -> None:
+    def _run_exercise(self, job: Job, drivers: dict[str, list[int]]) -> None:
         """Run the exercise under all its start methods at once: one sandbox each, in parallel.
 
         The sandboxes are independent processes; running them side by side makes a correct
@@ -148,13 +199,17 @@ class GraderPlugin:
                 sandbox_module.cancel_all()
                 raise
         job.seconds += time.monotonic() - started
+        job.explored = max((len(seeds) for seeds in drivers.values()), default=0)
         for method in job.start_methods:
-            for observation in self._runs[(job.exercise_id, method)].observations.values():
-                job.leftovers += len(observation.leftovers)
-                self.written_paths.update(str(e.get("path")) for e in observation.events if e.kind == "file.write")
+            for observations in self._runs[(job.exercise_id, method)].explored.values():
+                for observation in observations:
+                    job.leftovers += len(observation.leftovers)
+                    self.written_paths.update(str(e.get("path")) for e in observation.events
+                                              if e.kind == "file.write")
 
-    def _run_sandbox(self, job: Job, start_method: str, drivers: list[str]) -> _Runs:
-        """Import the student's module once, run every driver in order, keep the observations."""
+    def _run_sandbox(self, job: Job, start_method: str, drivers: dict[str, list[int]]) -> _Runs:
+        """Import the student's module once, run every driver in order under each of its
+        schedules, keep the observations. Exploring costs driver runs, not sandboxes."""
         runs = _Runs()
         box = sandbox_module.Sandbox(job.submission, job.module_name, job.tests, start_method, job.timeout,
                                      job.limits)
@@ -163,11 +218,20 @@ class GraderPlugin:
             if failure is not None:
                 runs.import_failure = failure
                 return runs
-            for name in drivers:
-                observation = box.run(name)
-                runs.observations[name] = observation
-                if observation.outcome in (TIMEOUT, DIED, RESOURCE):
-                    runs.stopped = (_CATEGORY_OF[observation.outcome], box.dead_reason)
+            budget = schedule.budget_ms(job.timeout)
+            for name, seeds in drivers.items():
+                for seed in seeds:
+                    explore = len(seeds) > 1 or job.seed is not None
+                    plan = {"seed": seed, "budget_ms": budget, "run": box.runs} if explore else None
+                    observation = box.run(name, schedule=plan)
+                    if explore:
+                        observation = dataclasses.replace(observation, seed=seed)
+                    runs.observations.setdefault(name, observation)
+                    runs.explored.setdefault(name, []).append(observation)
+                    if observation.outcome in (TIMEOUT, DIED, RESOURCE):
+                        break
+                if box.dead:
+                    runs.stopped = (_CATEGORY_OF.get(observation.outcome, "crash"), box.dead_reason)
                     break
         finally:
             box.close()
@@ -201,6 +265,9 @@ class GraderPlugin:
                     duration_s=observation.duration_s if observation else 0.0,
                     output=observation.output[:OUTPUT_KEPT] if observation else "")
         error = call.excinfo.value if call.excinfo else None
+        seed = getattr(item, "_grader_seed", None)
+        if seed and isinstance(error, (CheckFailure, AssertionError)):
+            base["seed"] = seed
         if error is None:
             return CheckRecord(status="pass", category="pass", **base)
         if isinstance(error, _ImportFailed):

@@ -27,6 +27,8 @@ import signal
 import sys
 import time
 
+from . import schedule
+
 ENV_DIR = "GRADER_PROBE_DIR"
 ENV_STUDENT_FILE = "GRADER_STUDENT_FILE"
 STACK_SIGNAL = signal.SIGUSR1
@@ -66,6 +68,7 @@ def _open_files() -> None:
     if _state["pid"] == pid or _state["dir"] is None:
         return
     _state["pid"] = pid
+    schedule.reload(_state["dir"])  # a forkserver child must see the schedule set after the server started
     old_fd = _state["fd"]
     if old_fd is not None:
         try:
@@ -126,6 +129,13 @@ def emit(kind: str, internal: bool = False, where: str | None = None, **data) ->
         pass
 
 
+def _pause(kind: str, who: str | None = None) -> None:
+    """A synchronisation point: sleep if the explored schedule says so, and log the sleep."""
+    slept = schedule.point(kind, who)
+    if slept:
+        emit("schedule.delay", at=kind, ms=slept)
+
+
 def record(kind: str, **data) -> None:
     """For drivers' own instrumented objects: log an event at the nearest student line.
 
@@ -152,6 +162,8 @@ def _wrap(cls, name: str, kind: str, *, skip_internal: bool, after=None, before=
         if skip_internal and internal:
             return original(self, *args, **kwargs)
         extra = before(self, *args, **kwargs) if before else {}
+        if not internal:
+            _pause(kind)
         if after is None:
             emit(kind, internal, where, **extra)
             return original(self, *args, **kwargs)
@@ -286,6 +298,7 @@ def _patch_process() -> None:
 
     @functools.wraps(original_bootstrap)
     def _bootstrap(self, *args, **kwargs):
+        _pause("process.begin", self.name)  # a child that starts late: a late consumer
         emit("process.begin", name=self.name, daemon=self.daemon, ppid=os.getppid(),
              target=_func_name(self._target) if self._target else None)
         exitcode = None
@@ -327,6 +340,7 @@ def _timed_task(func, args):
         name, items = _func_name(func), 1
 
     def run(func, args, kwds):
+        _pause("pool.task")  # a slow task: results out of order, or after the pool ended
         begin, cpu = time.monotonic(), time.process_time()
         ok = False
         try:
@@ -399,6 +413,8 @@ def _patch_synchronize() -> None:
 
         def probed_acquire(*args, **kwargs):
             internal, where = _caller()
+            if not internal:
+                _pause("lock.acquire")
             called = time.monotonic()
             got = acquire(*args, **kwargs)
             if not internal:
@@ -408,6 +424,7 @@ def _patch_synchronize() -> None:
         def probed_release():
             internal, where = _caller()
             if not internal:
+                _pause("lock.release")
                 emit("lock.release", False, where, **_lock_id(self))
             return release()
 
@@ -417,6 +434,8 @@ def _patch_synchronize() -> None:
 
     def __enter__(self):
         internal, where = _caller()
+        if not internal:
+            _pause("lock.acquire")
         called = time.monotonic()
         got = self._semlock.__enter__()
         if not internal:
@@ -426,6 +445,7 @@ def _patch_synchronize() -> None:
     def __exit__(self, *args):
         internal, where = _caller()
         if not internal:
+            _pause("lock.release")
             emit("lock.release", False, where, **_lock_id(self))
         return self._semlock.__exit__(*args)
 

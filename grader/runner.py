@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from . import sandbox as sandbox_module
+from . import schedule
 from .course import Course, Exercise
 from .plugin import CheckRecord, GraderPlugin, Job
 from .snapshot import Snapshot
@@ -36,6 +37,8 @@ class GradingError(Exception):
 class Options:
     start_methods: tuple[str, ...] | None = None  # restrict every exercise's matrix to these
     timeout: float | None = None  # override every exercise's timeout (tests use it to go faster)
+    schedules: int | None = None  # --schedules: explore every driver under this many schedules
+    seed: int | None = None  # --seed: replay this one schedule
 
 
 def submission_for(exercise: Exercise, submission: Path | None) -> Path:
@@ -123,7 +126,9 @@ def _job(course: Course, exercise: Exercise, submission: Path, options: Options)
         methods = tuple(m for m in methods if m in options.start_methods)
     return Job(exercise_id=exercise.id, tests=exercise.tests, submission=submission.resolve(),
                module_name=exercise.file.stem, start_methods=methods,
-               timeout=options.timeout or exercise.timeout, limits=exercise.limits)
+               timeout=options.timeout or exercise.timeout, limits=exercise.limits,
+               schedules=options.schedules or exercise.schedules, schedules_forced=options.schedules is not None,
+               seed=options.seed)
 
 
 def _verdict(exercise: Exercise, job: Job, plugin: GraderPlugin, seconds: float,
@@ -148,14 +153,27 @@ def _verdict(exercise: Exercise, job: Job, plugin: GraderPlugin, seconds: float,
         exercise=exercise.id, slug=exercise.slug, title=exercise.title, status=status,
         score=_score(checks_t, exercise.points), max_score=_number(exercise.points), duration_s=seconds,
         checks=checks_t, leftover_processes=job.leftovers, hint=exercise.hint,
-        file=_shown_path(job.submission), message=message,
+        file=_shown_path(job.submission), message=message, schedules=_schedules(exercise, job, checks_t),
     )
+
+
+def _schedules(exercise: Exercise, job: Job, checks: tuple[CheckResult, ...]) -> dict | None:
+    """What schedule exploration did for this exercise (None when every driver ran once, unperturbed)."""
+    if job.explored < 2 and job.seed is None:
+        return None
+    failing = next((c.seed for c in checks if c.seed and c.status is Status.FAIL), None)
+    seed = job.seed if job.seed is not None else failing
+    return {
+        "count": job.explored, "strategy": schedule.strategy_of(job.seed) if job.seed is not None else "random+pct",
+        "replayed": job.seed is not None, "seed": seed,
+        "replay": f"grade {exercise.id} --seed {seed}" if seed else None,
+    }
 
 
 def _check_result(record: CheckRecord) -> CheckResult:
     return CheckResult(name=record.name, status=Status(record.status), category=Category(record.category),
                        message=record.message, start_method=record.start_method, duration_s=record.duration_s,
-                       location=record.location, output=record.output)
+                       location=record.location, output=record.output, seed=record.seed)
 
 
 def _score(checks: tuple[CheckResult, ...], points: float) -> float:

@@ -87,6 +87,7 @@ class Sandbox:
         self.student_file_name = f"{module_name}.py"
         self.dead = False  # after a hang, a crash or a resource kill, no more runs
         self.dead_reason = ""
+        self.runs = 0  # driver runs requested so far (numbers each run's schedule budget)
         self.import_observation: Observation | None = None
         self._proc: subprocess.Popen | None = None
         self._scratch: Path | None = None
@@ -171,15 +172,22 @@ class Sandbox:
             self.dead_reason = "the module failed to import"
         return self.import_observation
 
-    def run(self, driver: str, *args) -> Observation:
-        """Run one driver (a function of the drivers module) on the student's module."""
+    def run(self, driver: str, *args, schedule: dict | None = None) -> Observation:
+        """Run one driver (a function of the drivers module) on the student's module.
+
+        `schedule` ({"seed", "budget_ms", "run"}, see grader/schedule.py) perturbs this run.
+        """
         if self._proc is None:
             raise SandboxError("Sandbox.run() before start()")
         if self.dead:
             return self._make(driver, NOT_RUN, detail=self.dead_reason)
         started = time.monotonic()
+        self.runs += 1
+        request = {"type": "run", "driver": driver, "args": plain.encode(list(args))}
+        if schedule:
+            request["schedule"] = schedule
         try:
-            send(self._request_w, {"type": "run", "driver": driver, "args": plain.encode(list(args))})
+            send(self._request_w, request)
         except OSError:
             return self._observe(driver, "eof", started)
         reply = self._await(started + self.timeout)

@@ -177,7 +177,7 @@ def main() -> None:
     _nanny((request_fd, reply_fd))
     os.environ.pop("PYTHONOPTIMIZE", None)
 
-    from grader import plain, probe
+    from grader import plain, probe, schedule
 
     student_file = config["student_file"]
     probe.install(config["probe_dir"], student_file)
@@ -209,6 +209,9 @@ def main() -> None:
             break
         driver = getattr(drivers, request["driver"])
         args = plain.decode(request["args"])
+        explored = request.get("schedule")
+        if explored:
+            schedule.begin(config["probe_dir"], explored["seed"], explored["budget_ms"], explored["run"])
         started = time.monotonic()
         try:
             value = driver(student, *args)
@@ -216,6 +219,9 @@ def main() -> None:
         except BaseException as error:  # noqa: BLE001 - a student's exception is an outcome
             reply = {"type": "result", "ok": False, "error": describe_error(error, student_file)}
         reply["duration"] = time.monotonic() - started
+        if explored:  # clean-up (stopping daemons) runs unperturbed
+            schedule.begin(config["probe_dir"], 0, 0, explored["run"])
+            reply["delay_ms"] = schedule.spent_ms(config["probe_dir"], explored["run"])
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()

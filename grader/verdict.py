@@ -47,6 +47,7 @@ class CheckResult:
     duration_s: float = 0.0
     location: str | None = None  # "exercise5_queue.py:23", when known
     output: str = ""  # what the student's code printed during this check (trimmed)
+    seed: int | None = None  # the explored schedule it failed under (`grade EX --seed N` replays it)
 
     def to_dict(self) -> dict:
         return {
@@ -58,6 +59,7 @@ class CheckResult:
             "duration_s": round(self.duration_s, 3),
             "location": self.location,
             "output": self.output,
+            **({"seed": self.seed} if self.seed else {}),
         }
 
     @classmethod
@@ -71,6 +73,7 @@ class CheckResult:
             duration_s=float(data.get("duration_s", 0.0)),
             location=data.get("location"),
             output=data.get("output", ""),
+            seed=data.get("seed"),
         )
 
 
@@ -90,6 +93,9 @@ class ExerciseVerdict:
     hint: str = ""
     file: str = ""  # the graded file, as the student named it
     message: str = ""  # set when status is "error": what went wrong in the grader or course
+    # Schedule exploration, when any: {"count": runs of the most explored driver, "strategy",
+    # "replayed": bool, "seed": the failing (or replayed) seed or None, "replay": the command or None}
+    schedules: dict | None = None
 
     @property
     def failures(self) -> tuple[CheckResult, ...]:
@@ -109,6 +115,7 @@ class ExerciseVerdict:
             "hint": self.hint,
             "file": self.file,
             "message": self.message,
+            **({"schedules": dict(self.schedules)} if self.schedules else {}),
         }
 
     @classmethod
@@ -126,6 +133,7 @@ class ExerciseVerdict:
             hint=data.get("hint", ""),
             file=data.get("file", ""),
             message=data.get("message", ""),
+            schedules=data.get("schedules"),
         )
 
 

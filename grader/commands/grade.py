@@ -25,6 +25,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
     add_course_option(parser)
     parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
                         help="override every exercise's time limit per check")
+    parser.add_argument("--schedules", type=_count, default=None, metavar="N",
+                        help="run every check's driver under N schedules (1 unperturbed, N-1 explored)")
+    parser.add_argument("--seed", type=_seed, default=None, metavar="S",
+                        help="replay one explored schedule, as a failure's report names it")
     parser.add_argument("--output", type=Path, default=None, metavar="FILE",
                         help="write the report to FILE instead of standard output")
     parser.add_argument("-v", "--verbose", action="store_true", help="explain every failure, not only the first")
@@ -46,7 +50,10 @@ def run(args) -> int:
         parser.error("--submission FILE grades one exercise; for several, give a folder holding their files")
     if args.submission is not None and not args.submission.exists():
         parser.error(f"--submission {args.submission}: no such file or folder")
-    options = Options(start_methods=tuple(args.start_methods) if args.start_methods else None, timeout=args.timeout)
+    if args.seed is not None and args.schedules is not None:
+        parser.error("--seed replays one schedule: it cannot be combined with --schedules")
+    options = Options(start_methods=tuple(args.start_methods) if args.start_methods else None, timeout=args.timeout,
+                      schedules=args.schedules, seed=args.seed)
     first_time = args.submission is None and not progress.load(course)
     run = grade(course, exercises, args.submission, options)
     if args.submission is None:
@@ -68,6 +75,18 @@ def error_document(args, message: str) -> None:
             emit(document, getattr(args, "output", None))
         except OSError as error:  # an --output that cannot be written: say so, never a traceback
             print(f"grade: cannot write {args.output}: {error.strerror}", file=sys.stderr)
+
+
+def _count(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 1000:
+        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 1000, got {text!r}")
+    return int(text)
+
+
+def _seed(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"expected a seed as a report gives it (a whole number), got {text!r}")
+    return int(text)
 
 
 def _unique(exercises):

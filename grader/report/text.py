@@ -116,6 +116,7 @@ def _exercise(ex: ExerciseVerdict, paint: _Paint, verbose: bool) -> list[str]:
             lines.append(paint.dim(f"{others} other {checks} failed too: fix this one first, "
                                    "or use --verbose to see them all."))
     lines += _leftovers(ex)
+    lines += _schedules(ex, paint)
     if ex.status is not Status.PASS:
         lines.append(paint.dim(f"Hint: run `grade hint {ex.exercise}`."))
     lines.append(_score_line(ex, groups))
@@ -167,6 +168,8 @@ def _explain(results: tuple[CheckResult, ...], ex: ExerciseVerdict, paint: _Pain
     lines += [f"    {line}".rstrip() for line in message]
     if check.location:
         lines.append(f"    at {_location(check.location, ex.file)}")
+    if check.seed:
+        lines.append(f"    {SCHEDULE_FAILED.format(seed=check.seed, exercise=ex.exercise)}")
     printed = next((r.output for r in results if r.output.strip()), "")
     if printed:
         lines.append("    Your code printed:")
@@ -180,6 +183,25 @@ def _location(location: str, file: str) -> str:
     if sep and line.isdigit() and file and "/" not in path and PurePosixPath(file).name == path:
         return f"{file}:{line}"
     return location
+
+
+SCHEDULE_FAILED = ("This failure showed under an explored schedule (seed {seed}): the grader delayed some "
+                   "synchronisation calls. `grade {exercise} --seed {seed}` replays it.")
+SCHEDULES_PASSED = ("No failure in {count} schedules: every check held with its driver run once as is and "
+                    "{explored} more times with seeded delays at the synchronisation calls (random and PCT-like).")
+SCHEDULE_REPLAYED = "Replayed schedule seed {seed} ({strategy})."
+
+
+def _schedules(ex: ExerciseVerdict, paint: _Paint) -> list[str]:
+    explored = ex.schedules
+    if not explored:
+        return []
+    if explored.get("replayed"):
+        return [paint.dim(SCHEDULE_REPLAYED.format(seed=explored.get("seed"), strategy=explored.get("strategy")))]
+    if ex.status is Status.PASS and explored.get("count", 0) > 1:
+        count = explored["count"]
+        return [paint.dim(SCHEDULES_PASSED.format(count=count, explored=count - 1))]
+    return []
 
 
 def _leftovers(ex: ExerciseVerdict) -> list[str]:
