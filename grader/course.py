@@ -25,7 +25,8 @@ CATEGORIES = ("pass", "not_implemented", "wrong_result", "timeout", "ordering", 
               "crash", "resource", "error")  # as in verdict.Category
 # Sub-commands of `grade`: an exercise named like one could never be reached.
 RESERVED_NAMES = frozenset({"all", "check", "list", "hint", "reset", "watch", "solution", "help", "init", "new",
-                            "export", "progress"})
+                            "export", "progress",
+                            "batch", "report"})
 # fmt: on
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 UPGRADE = "pip install -U mp-course"

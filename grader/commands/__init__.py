@@ -15,6 +15,7 @@ COMMANDS: dict[str, str] = {
     "list": "list_",
     "hint": "hint",
     "check": "check",
+    "batch": "batch",
 }
 
 
