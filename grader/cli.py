@@ -22,10 +22,13 @@ from .course import CourseError
 
 USAGE_EXAMPLES = """\
 examples:
+  grade                           where you stand, and what to do next
   grade exercise1                 grade your exercises/ file for exercise 1 (or: grade process)
   grade --all                     grade every exercise, in course order
   grade list                      the exercises, and which ones you have passed
   grade hint exercise1            a hint for exercise 1
+  grade watch                     grade the current exercise each time you save it
+  grade reset exercise1           put the original stub back (your file is kept in .grade/backups/)
   grade check                     (instructors) stubs fail, solutions pass, known bugs are caught
   grade exercise1 --submission solutions/exercise1_process.py --format json
 """
@@ -38,6 +41,15 @@ class UsageError(Exception):
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # argparse would print and exit; the one exit point is main()
         raise UsageError(message)
+
+
+# Options of the overview, and how many values each takes: `grade --course X` is the overview too.
+OVERVIEW_OPTIONS = {"--course": 1, "--no-color": 0}
+# Commands that run the student's code in the sandbox (the overview does when all is done).
+GRADING_COMMANDS = frozenset({"grade", "watch", "check", "overview"})
+WINDOWS_MESSAGE = ("grade: the sandbox cannot protect a run on native Windows, so grade does not run here. "
+                   "Use WSL (Windows Subsystem for Linux): install it, open the course folder in a WSL "
+                   "terminal, and run grade there.")
 
 
 def build_parser(command: str) -> argparse.ArgumentParser:
@@ -58,7 +70,10 @@ def build_parser(command: str) -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    command = argv.pop(0) if argv and argv[0] in COMMANDS else "grade"
+    command = argv.pop(0) if argv and argv[0] in COMMANDS else _shorthand(argv)
+    if command in GRADING_COMMANDS and sys.platform == "win32":
+        print(WINDOWS_MESSAGE, file=sys.stderr)
+        return EXIT_ERROR
     parser = build_parser(command)
     try:
         args = parser.parse_args(argv)
@@ -95,6 +110,19 @@ def _format_of(argv: list[str], command: str) -> argparse.Namespace:
                 found[key] = word.split("=", 1)[1]
     output = Path(found["output"]) if found["output"] else None
     return argparse.Namespace(command=command, format=found["format"], output=output)
+
+
+def _shorthand(argv: list[str]) -> str:
+    """`grade` alone (or with only the overview's own options) is the overview; else it grades."""
+    rest = list(argv)
+    while rest:
+        if rest[0].startswith("--course="):
+            del rest[0]
+        elif rest[0] in OVERVIEW_OPTIONS:
+            del rest[: OVERVIEW_OPTIONS[rest[0]] + 1]
+        else:
+            break
+    return "grade" if rest else "overview"
 
 
 def _grading_error(error: Exception) -> bool:

@@ -13,6 +13,7 @@ import contextlib
 import os
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +27,7 @@ from .snapshot import Snapshot
 from .verdict import Category, CheckResult, ExerciseVerdict, RunVerdict, Status, exercise_status
 
 MISSING = "no {file} in the submission"  # a folder that lacks one exercise's file: that exercise is not done
+OnExercise = Callable[[int, int, Exercise, "ExerciseVerdict | None"], None]
 BACKSTOP_MARGIN_S = 60  # pytest-timeout's limit on one check, beyond the sandbox's own deadlines
 
 
@@ -67,7 +69,12 @@ def missing_message(course: Course, exercise: Exercise) -> str:
 
 
 def grade(course: Course, exercises: list[Exercise], submission: Path | None = None,
-          options: Options = Options()) -> RunVerdict:
+          options: Options = Options(), on_exercise: OnExercise | None = None) -> RunVerdict:
+    """on_exercise(index, total, exercise, verdict) is called before each exercise (verdict None)
+    and once it is graded: a long run then grades one exercise per pytest session, so that
+    each exercise's result can be shown the moment it is known."""
+    if on_exercise is not None:
+        return _grade_each(course, exercises, submission, options, on_exercise)
     jobs = [_job(course, ex, submission_for(ex, submission), options) for ex in exercises]
     in_folder = submission is not None and Path(submission).is_dir()
     for ex, job in zip(exercises, jobs, strict=True):
@@ -103,6 +110,18 @@ def grade(course: Course, exercises: list[Exercise], submission: Path | None = N
     verdicts = tuple(_verdict(ex, job, plugin, elapsed if len(jobs) == 1 else job.seconds, changed)
                      for ex, job in zip(exercises, jobs, strict=True))
     return RunVerdict(exercises=verdicts, title=course.title,
+                      final_message=course.final_message if len(exercises) == len(course.exercises) else "")
+
+
+def _grade_each(course: Course, exercises: list[Exercise], submission: Path | None, options: Options,
+                on_exercise: OnExercise) -> RunVerdict:
+    verdicts: list[ExerciseVerdict] = []
+    for index, exercise in enumerate(exercises):
+        on_exercise(index, len(exercises), exercise, None)
+        (verdict,) = grade(course, [exercise], submission, options).exercises
+        verdicts.append(verdict)
+        on_exercise(index, len(exercises), exercise, verdict)
+    return RunVerdict(exercises=tuple(verdicts), title=course.title,
                       final_message=course.final_message if len(exercises) == len(course.exercises) else "")
 
 

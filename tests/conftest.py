@@ -17,3 +17,12 @@ BUG_TIMEOUT = float(os.environ.get("GRADER_TEST_TIMEOUT", "4"))
 @pytest.fixture(scope="session")
 def course():
     return load_course(ROOT)
+
+
+def copy_course(destination: Path) -> Path:
+    """A copy of the course to aim a test's writes at (never the real one); returns its root."""
+    import shutil
+
+    shutil.copytree(ROOT, destination, ignore=shutil.ignore_patterns(
+        ".git", ".venv", ".grade", "__pycache__", "*.egg-info", ".pytest_cache"))
+    return destination

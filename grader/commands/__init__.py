@@ -14,6 +14,9 @@ import importlib
 COMMANDS: dict[str, str] = {
     "list": "list_",
     "hint": "hint",
+    "watch": "watch",
+    "reset": "reset",
+    "solution": "solution",
     "check": "check",
     "batch": "batch",
 }

@@ -47,3 +47,35 @@ def is_tty() -> bool:
 def use_color(args) -> bool:
     return (not getattr(args, "no_color", False) and getattr(args, "output", None) is None and is_tty()
             and not os.environ.get("NO_COLOR"))
+
+
+def terminal_width() -> int | None:
+    """Columns to wrap the text report to: the terminal's (or $COLUMNS); None when not known."""
+    import shutil
+
+    columns = shutil.get_terminal_size((0, 0)).columns
+    return columns if columns > 0 else None
+
+
+def ascii_only(stream=None) -> bool:
+    """True when the stream's encoding cannot show the report's marks (✓ ✗ · —)."""
+    encoding = getattr(stream or sys.stdout, "encoding", None) or "ascii"
+    try:
+        "✓✗–·—…".encode(encoding)
+    except (UnicodeEncodeError, LookupError):
+        return True
+    return False
+
+
+def manners(args) -> dict:
+    """The text reporter's terminal options for this call: colour, width, ASCII."""
+    to_terminal = getattr(args, "output", None) is None
+    return {"color": use_color(args), "width": terminal_width() if to_terminal else None,
+            "ascii_only": to_terminal and ascii_only()}
+
+
+def say(text: str, args=None) -> None:
+    """Print a plain message with the terminal's manners (wrapped, ASCII when needed)."""
+    from ..report.text import finish
+
+    print(finish(text, terminal_width(), ascii_only()), flush=True)

@@ -9,7 +9,12 @@ from pathlib import Path
 from .. import progress
 from ..course import START_METHODS, load_course
 from ..report import FORMATS, render, render_error
-from ._common import EXIT_ERROR, EXIT_FAIL, EXIT_PASS, add_course_option, emit, find_course, use_color
+from ..verdict import Status
+from ._common import EXIT_ERROR, EXIT_FAIL, EXIT_PASS, add_course_option, emit, find_course, is_tty, manners
+
+NEXT_STEP = "Next: {id} — `grade {id}`"
+ALL_DONE_STEP = "Every exercise passes: run `grade` to see the final word."
+GRADING_LINE = "grading {id} ({n}/{total})…"
 
 HELP = "grade exercises by id or slug (the shorthand `grade EXERCISE...`), or --all"
 
@@ -37,7 +42,6 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 def run(args) -> int:
     from ..runner import Options, grade
-    from ..verdict import Status
 
     parser = args.parser
     course = load_course(find_course(args.course))
@@ -54,14 +58,20 @@ def run(args) -> int:
         parser.error("--seed replays one schedule: it cannot be combined with --schedules")
     options = Options(start_methods=tuple(args.start_methods) if args.start_methods else None, timeout=args.timeout,
                       schedules=args.schedules, seed=args.seed)
-    first_time = args.submission is None and not progress.load(course)
-    run = grade(course, exercises, args.submission, options)
+    first_time = args.submission is None and progress.first_run(course)
+    if args.submission is None:
+        progress.keep_originals(course)  # before anything else: `grade reset` puts these back
+    text_out = args.format == "text"
+    if first_time and text_out and args.output is None and course.welcome_message.strip():
+        print(course.welcome_message.strip() + "\n", flush=True)  # once: the state file says so from now on
+    style = manners(args) if text_out else {}
+    stream = text_out and args.output is None and len(exercises) > 1
+    run = grade(course, exercises, args.submission, options, on_exercise=_streamer(style) if stream else None)
     if args.submission is None:
         progress.record(course, run)
-    if first_time and args.format == "text" and args.output is None and course.welcome_message.strip():
-        print(course.welcome_message.strip() + "\n")  # once: the progress file exists from now on
-    color = args.format == "text" and use_color(args)
-    emit(render(run, args.format, color=color, verbose=args.verbose), args.output)
+    emit(render(run, args.format, verbose=args.verbose, streamed=stream, **style), args.output)
+    if text_out and args.output is None and args.submission is None and run.status is Status.PASS:
+        _next_step(course, exercises[-1], style)
     if run.status is Status.ERROR:
         return EXIT_ERROR
     return EXIT_PASS if run.status is Status.PASS else EXIT_FAIL
@@ -87,6 +97,36 @@ def _seed(text: str) -> int:
     if not text.isdigit():
         raise argparse.ArgumentTypeError(f"expected a seed as a report gives it (a whole number), got {text!r}")
     return int(text)
+
+
+def _streamer(style: dict):
+    """The per-exercise callback of a long run: each exercise's line the moment it is graded,
+    and on a terminal a live line saying which exercise is being graded now."""
+    from ..report.text import finish, line
+
+    live = is_tty()
+
+    def on_exercise(index: int, total: int, exercise, verdict) -> None:
+        if verdict is None:
+            if live:
+                status = finish(GRADING_LINE.format(id=exercise.id, n=index + 1, total=total), None,
+                                style.get("ascii_only", False))
+                sys.stdout.write("\r\x1b[2K" + status)
+                sys.stdout.flush()
+            return
+        if live:
+            sys.stdout.write("\r\x1b[2K")
+        print(line(verdict, **style), flush=True)
+
+    return on_exercise
+
+
+def _next_step(course, exercise, style: dict) -> None:
+    from ..report.text import finish
+
+    upcoming = progress.next_exercise(course, after=exercise)
+    text = NEXT_STEP.format(id=upcoming.id) if upcoming else ALL_DONE_STEP
+    print("\n" + finish(text, style.get("width"), style.get("ascii_only", False)), flush=True)
 
 
 def _unique(exercises):

@@ -4,10 +4,18 @@ One block per exercise: a header, one line per check (grouped across start metho
 first failure explained in full, a hint, and the score. Wording stays kind and plain: say
 what happened and what to do next. With `color=False` the result holds no escape codes, not
 even ones the student's code printed (they are shown as \\x1b).
+
+Manners of the terminal: `width` wraps every line at spaces to that many columns (a word
+longer than the line is left whole, never cut; East Asian wide characters count two
+columns and may break between them), continuation lines indented under their first; and
+`ascii_only` turns the marks (✓ ✗ – · — …) into plain ASCII for a terminal whose encoding
+cannot show them.
 """
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from pathlib import PurePosixPath
 
 from grader.report._common import (
@@ -26,6 +34,12 @@ PASS, FAIL, SKIP = "✓", "✗", "–"
 MAX_OUTPUT_LINES = 15
 NAME_COLUMN_MAX = 56  # wider names push the "failed under" column no further
 NOT_YOUR_FAULT = "This is a problem in the grader or the course, not in your code. Please tell your instructor."
+
+# For a terminal that cannot show the marks: the same meaning in ASCII.
+ASCII_MARKS = str.maketrans({"✓": "+", "✗": "x", "–": "-", "·": "|", "—": "-", "…": "...", "→": "->",
+                             "‘": "'", "’": "'", "“": '"', "”": '"'})
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+CONTINUATION_INDENT = 2  # a wrapped line's continuation starts this much deeper than its first line
 
 _GREEN, _RED, _DIM, _BOLD, _RESET = "\x1b[32m", "\x1b[31m", "\x1b[2m", "\x1b[1m", "\x1b[0m"
 
@@ -52,12 +66,18 @@ class _Paint:
         return self._wrap(_BOLD, text)
 
 
-def render(run: RunVerdict, color: bool = False, verbose: bool = False) -> str:
-    """The whole run as terminal text (no trailing newline). verbose explains every failure."""
+def render(run: RunVerdict, color: bool = False, verbose: bool = False, width: int | None = None,
+           ascii_only: bool = False, streamed: bool = False) -> str:
+    """The whole run as terminal text (no trailing newline). verbose explains every failure.
+
+    streamed: each exercise's line was already shown as it finished (`line()`), so only the
+    failures explained in full and the total follow."""
     paint = _Paint(color)
     blocks: list[str] = []
     first_failure_seen = last_was_summary = False
     for ex in run.exercises:
+        if streamed and (ex.status is Status.PASS or (first_failure_seen and not verbose)):
+            continue
         # In a run of several exercises, the first that fails is shown in full; the ones after
         # it in one line each (a student fixes one thing at a time; --verbose shows everything).
         if first_failure_seen and ex.status is Status.FAIL and not verbose:
@@ -78,7 +98,92 @@ def render(run: RunVerdict, color: bool = False, verbose: bool = False) -> str:
         tail.append(paint.bold(total))
     if run.exercises and run.status is Status.PASS and run.final_message.strip():
         tail.append(paint.green(run.final_message.strip()))
-    return "\n\n".join(blocks + tail)
+    return finish("\n\n".join(blocks + tail), width, ascii_only)
+
+
+def line(ex: ExerciseVerdict, color: bool = False, width: int | None = None, ascii_only: bool = False) -> str:
+    """One exercise in one line, as a long run shows it the moment the exercise is graded."""
+    paint = _Paint(color)
+    if ex.status is Status.FAIL:
+        text = _summary_line(ex, paint)
+    elif ex.status is Status.PASS:
+        text = f"{paint.green(PASS)} {ex.exercise} · {ex.title} · {number(ex.score)}/{number(ex.max_score)}"
+    else:
+        text = f"{paint.red(FAIL)} {ex.exercise} · {ex.title} · grader error"
+    return finish(text, width, ascii_only)
+
+
+def finish(text: str, width: int | None = None, ascii_only: bool = False) -> str:
+    """The terminal's manners applied to finished text: ASCII marks if asked, then wrapping."""
+    if ascii_only:
+        text = text.translate(ASCII_MARKS)
+    if width:
+        text = wrap(text, width)
+    return text
+
+
+def columns(text: str) -> int:
+    """How many terminal columns text takes: escapes take none, wide characters two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in _ANSI.sub("", text))
+
+
+def wrap(text: str, width: int) -> str:
+    """Every line of text wrapped at spaces to `width` columns; no word is ever cut."""
+    return "\n".join(part for raw in text.split("\n") for part in _wrap_line(raw, max(width, 20)))
+
+
+def _wrap_line(raw: str, width: int) -> list[str]:
+    if columns(raw) <= width:
+        return [raw]
+    body = raw.lstrip(" ")
+    indent = " " * min(len(raw) - len(body) + CONTINUATION_INDENT, width // 2)
+    lines: list[str] = []
+    current = raw[: len(raw) - len(body)]
+    used = columns(current)
+    fresh = True  # nothing but indentation on the current line yet
+    for sep, word in _tokens(body):
+        need = columns(word) + (0 if fresh else len(sep))
+        if not fresh and used + need > width:
+            lines.append(current.rstrip(" "))
+            current, used, fresh = indent, len(indent), True
+            need = columns(word)
+        current += word if fresh else sep + word
+        used += need
+        fresh = False
+    lines.append(current.rstrip(" "))
+    return lines
+
+
+def _tokens(text: str) -> list[tuple[str, str]]:
+    """(separator, word) pairs: a line may break at a separator of spaces, or on either side of
+    a wide character (Chinese and Japanese text has no spaces between words)."""
+    tokens: list[tuple[str, str]] = []
+    sep, word = "", ""
+    i = 0
+    while i < len(text):
+        escape = _ANSI.match(text, i)
+        if escape:  # an escape belongs to the word it colours
+            word += escape.group()
+            i = escape.end()
+            continue
+        c = text[i]
+        if c == " ":
+            if word:
+                tokens.append((sep, word))
+                sep, word = "", ""
+            sep += c
+        elif unicodedata.east_asian_width(c) in "WF":
+            if word.strip() and not _ANSI.fullmatch(word):
+                tokens.append((sep, word))
+                sep, word = "", ""
+            tokens.append((sep, word + c))
+            sep, word = "", ""
+        else:
+            word += c
+        i += 1
+    if word or sep:
+        tokens.append((sep, word))
+    return tokens
 
 
 def _summary_line(ex: ExerciseVerdict, paint: _Paint) -> str:

@@ -1,0 +1,115 @@
+"""`grade` with no arguments: where the student stands, and what to do next.
+
+The first time, the course's welcome message; then every exercise with its state, a
+progress bar with the count, and the next exercise with its file and the command to run.
+It reads `.grade/state.json` (grader/progress.py) and never grades, nor imports pytest,
+to draw it — except once, when every exercise is shown done: then it grades them all
+together, to be sure, before it shows the course's final message.
+"""
+
+from __future__ import annotations
+
+from .. import progress
+from ..course import Course, load_course
+from ..progress import State
+from ..report.text import finish
+from ._common import (
+    EXIT_ERROR,
+    EXIT_FAIL,
+    EXIT_PASS,
+    add_course_option,
+    ascii_only,
+    find_course,
+    terminal_width,
+)
+
+HELP = "where you stand: every exercise, your progress, and what to do next (also: `grade` alone)"
+
+# Student-facing words, in one place.
+MARKS = {State.DONE: "✓", State.FAILING: "✗", State.EDITED: "•", State.NOT_STARTED: " ", State.MISSING: "!"}
+STATE_WORDS = {State.DONE: "done", State.FAILING: "failing", State.EDITED: "edited, not graded yet",
+               State.NOT_STARTED: "not started", State.MISSING: "file missing"}
+PROGRESS = "Progress: {bar}"
+NEXT = "Next: {id} · {title}"
+NEXT_FILE = "  file:    {file}"
+NEXT_COMMAND = "  command: grade {id}      (or `grade watch` to grade on every save)"
+NEXT_MISSING = "  The file is missing: `grade reset {id}` puts the original stub back."
+CONFIRMING = "Every exercise is marked done: grading them all once more, together…"
+CONFIRMED_FAIL = "Not everything passes after all; see above."
+
+
+def configure(parser) -> None:
+    add_course_option(parser)
+    parser.add_argument("--no-color", action="store_true", help="plain text, no colours")
+
+
+def run(args) -> int:
+    course = load_course(find_course(args.course))
+    progress.keep_originals(course)
+    out = []
+    if progress.first_run(course):
+        if course.welcome_message.strip():
+            out.append(course.welcome_message.strip() + "\n")
+        progress.mark_welcomed(course)
+    entries = progress.entries(course)
+    if all(e.state is State.DONE for e in entries) and not progress.all_done_confirmed(course):
+        _show("\n".join(out + [CONFIRMING]))
+        return _confirm(course, args)
+    _show("\n".join(out + [render(course, entries)]))
+    if all(e.state is State.DONE for e in entries) and course.final_message.strip():
+        _show("\n" + course.final_message.strip())
+    return EXIT_PASS
+
+
+def render(course: Course, entries: list[progress.Entry]) -> str:
+    """The overview as plain text (marks in Unicode; `finish` makes them ASCII if need be)."""
+    done = sum(e.state is State.DONE for e in entries)
+    lines = [course.title, PROGRESS.format(bar=progress.bar(done, len(entries))), "", *rows(entries)]
+    upcoming = next((e for e in entries if e.state is not State.DONE), None)
+    if upcoming is not None:
+        ex = upcoming.exercise
+        lines += ["", NEXT.format(id=ex.id, title=ex.title), NEXT_FILE.format(file=progress.relative(course, ex.file))]
+        lines.append(NEXT_MISSING.format(id=ex.id) if upcoming.state is State.MISSING
+                     else NEXT_COMMAND.format(id=ex.id))
+    return "\n".join(lines)
+
+
+def rows(entries: list[progress.Entry], shown: list[progress.Entry] | None = None) -> list[str]:
+    """One line per exercise of `shown` (default: all), aligned over all of `entries`."""
+    id_width = max(len(e.exercise.id) for e in entries)
+    title_width = min(max(len(e.exercise.title) for e in entries), 48)
+    lines = []
+    for e in entries if shown is None else shown:
+        score = f"  {_num(e.score)}/{_num(e.max_score)}" if e.state is State.FAILING and e.max_score else ""
+        lines.append(f"  {MARKS[e.state]} {e.exercise.id:<{id_width}}  {e.exercise.title:<{title_width}}  "
+                     f"{STATE_WORDS[e.state]}{score}".rstrip())
+    return lines
+
+
+def _confirm(course: Course, args) -> int:
+    """Every exercise looks done: grade them all (the one time the overview grades)."""
+    from ..report import text
+    from ..runner import grade
+    from ..verdict import Status
+    from ._common import use_color
+
+    run = grade(course, list(course.exercises))
+    progress.record(course, run)
+    if run.status is Status.PASS:
+        progress.confirm_all_done(course)
+    width, plain = terminal_width(), ascii_only()
+    print(text.render(run, color=use_color(args), width=width, ascii_only=plain), flush=True)
+    if run.status is Status.ERROR:
+        return EXIT_ERROR
+    if run.status is not Status.PASS:
+        _show("\n" + CONFIRMED_FAIL + "\n\n" + render(course, progress.entries(course)))
+        return EXIT_FAIL
+    return EXIT_PASS
+
+
+def _show(text: str) -> None:
+    print(finish(text, terminal_width(), ascii_only()), flush=True)
+
+
+def _num(value) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
