@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path, PurePosixPath, PureWindowsPath
 from typing import NoReturn
 
@@ -25,7 +25,7 @@ CATEGORIES = ("pass", "not_implemented", "wrong_result", "timeout", "ordering", 
               "crash", "resource", "error")  # as in verdict.Category
 # Sub-commands of `grade`: an exercise named like one could never be reached.
 RESERVED_NAMES = frozenset({"all", "check", "list", "hint", "reset", "watch", "solution", "help", "init", "new",
-                            "export", "progress",
+                            "export", "progress", "release",
                             "batch", "report"})
 # fmt: on
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
@@ -49,6 +49,9 @@ FIX_BUG_CATEGORY = f"use one of {', '.join(BUG_CATEGORIES)}."
 FIX_INSIDE = "write the path relative to the folder of course.yaml, without '..'; keep files inside it."
 FIX_SYNTAX = "check the indentation (spaces, not tabs) here and just above; quote text with ': ' or ' #'."
 FIX_OLD_FORMAT = f"update the course to format {FORMAT_VERSION} (docs/course-format.md)."
+FIX_RULE = "write a whole number, 0 or more (docs/writing-exercises.md, \"The rules\")."
+FIX_NO_CHECKS = ("this copy of the course has no hidden checks (a student edition): grade where your course "
+                 "grades, or use a copy made with `grade release --with-checks`.")
 
 
 class CourseError(Exception):
@@ -99,14 +102,26 @@ class KnownBug:
 
 
 @dataclass(frozen=True)
+class Rules:
+    """What `grade check` demands of every exercise: course.yaml `rules:`, documented in
+    docs/writing-exercises.md ("The rules"). The defaults are this course's own practice."""
+
+    min_checks: int = 4  # distinct hidden checks per exercise
+    min_drivers: int = 1  # @driver functions per hidden module
+    min_known_bugs: int = 3  # known_bugs per exercise
+    min_correct_variants: int = 1  # correct_variants per exercise
+    every_check_failed_by_a_bug: bool = True  # no check that no known bug fails (it could be a no-op)
+
+
+@dataclass(frozen=True)
 class Exercise:
     id: str  # unique; what students type: `grade exercise1`
     slug: str  # unique alias: `grade process`
     title: str  # shown in listings and reports
     topic: str  # the section of the source post it teaches
-    file: Path  # absolute path of the stub the student fills in
-    solution: Path  # absolute path of the reference solution
-    tests: Path  # absolute path of the hidden checks file
+    file: Path  # absolute path of the stub the student fills in (may be missing: see file_missing)
+    solution: Path | None  # absolute path of the reference solution; None in a student edition
+    tests: Path  # absolute path of the hidden checks file (absent in a student edition)
     points: float  # the score of a full pass
     timeout: float  # seconds allowed to one check, hard
     start_methods: tuple[str, ...]  # may be narrower than the defaults where a method makes no sense
@@ -115,6 +130,20 @@ class Exercise:
     known_bugs: tuple[KnownBug, ...] = ()  # variants that must fail, each with its category
     correct_variants: tuple[Path, ...] = ()  # absolute paths of other solutions that must pass
     schedules: int = 1  # runs of each driver: 1 unperturbed, then explored schedules (grader/schedule.py)
+    # Where each path field was written: short name ("tests", "known_bugs[0].path") ->
+    # (dotted field, line, the path as written). Files are looked for when needed, not at load
+    # time (an edition may lack solutions, variants or hidden checks); a missing one is then
+    # named by its line (Course.missing).
+    where: dict = field(default_factory=dict, compare=False, hash=False, repr=False)
+
+    @property
+    def file_missing(self) -> bool:
+        """The student's file is not there (deleted, or not handed out yet): a state, not an error."""
+        return not self.file.is_file()
+
+    @property
+    def has_checks(self) -> bool:
+        return self.tests.is_file()
 
 
 @dataclass(frozen=True)
@@ -130,6 +159,7 @@ class Course:
     limits: Limits  # default limits
     exercises: tuple[Exercise, ...]  # the order is the curriculum
     schedules: int = 1  # default schedules per exercise
+    rules: Rules = Rules()  # what `grade check` demands of each exercise
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -141,6 +171,22 @@ class Course:
             if name in (exercise.id, exercise.slug):
                 return exercise
         raise UnknownExercise(self.path, name, [(e.id, e.slug) for e in self.exercises])
+
+    def missing(self, exercise: Exercise, name: str) -> CourseError | None:
+        """A CourseError naming the line of `exercise`'s path field `name` ("solution",
+        "known_bugs[1].path", ...) when that file does not exist; None when it does."""
+        at, line, shown = exercise.where[name]
+        if (self.root / shown).is_file():
+            return None
+        fix = FIX_NO_CHECKS if name == "tests" else f"create {shown}, or correct the path."
+        return CourseError(self.path, f"'{shown}' does not exist.", line=line, field=at, fix=fix)
+
+    def require_checks(self, exercises) -> None:
+        """Grading needs the hidden modules: CourseError (with the line) for the first one missing."""
+        for exercise in exercises:
+            error = self.missing(exercise, "tests")
+            if error is not None:
+                raise error
 
 
 def load_course(path: str | Path = ".") -> Course:
@@ -191,6 +237,7 @@ class _Reader:
         keys = self.mapping(doc, "", required=("format_version",), allowed=None)
         self.format_version(keys["format_version"])  # first: a newer format may bring new keys
         top = ("format_version", "title", "welcome_message", "final_message", "defaults", "exercises")
+        top += ("rules",)
         keys = self.mapping(doc, "", required=("format_version", "title", "exercises"), allowed=top)
         title = self.string(keys["title"], "title")
         welcome, final = (self.optional(keys, k, self.text, "") for k in ("welcome_message", "final_message"))
@@ -209,7 +256,22 @@ class _Reader:
         return Course(
             self.root, self.path, FORMAT_VERSION, title, welcome, final, timeout, methods, limits, exercises,
             schedules,
+            rules=self.rules(keys.get("rules")),
         )
+
+    def rules(self, node: Node | None) -> Rules:
+        names = tuple(f.name for f in fields(Rules))
+        values = {}
+        for key, value_node in self.mapping(node, "rules", (), names).items():
+            value, at = _scalar(value_node), f"rules.{key}"
+            if key == "every_check_failed_by_a_bug":
+                if type(value) is not bool:
+                    self.fail(value_node, at, f"expected true or false, got {_describe(value_node)}.",
+                              f"write `{key}: true`.")
+            elif type(value) is not int or value < 0:
+                self.fail(value_node, at, f"expected a whole number, got {_describe(value_node)}.", FIX_RULE)
+            values[key] = value
+        return Rules(**values)
 
     def format_version(self, node: Node) -> None:
         value, at = _scalar(node), "format_version"
@@ -227,8 +289,9 @@ class _Reader:
 
     def exercise(self, node: Node, at: str, timeout: float, methods: tuple, limits: Limits,
                  schedules: int = 1) -> Exercise:
-        required = ("id", "slug", "title", "topic", "file", "solution", "tests", "hint")
-        more = ("points", "timeout", "start_methods", "limits", "known_bugs", "correct_variants", "schedules")
+        required = ("id", "slug", "title", "topic", "file", "tests", "hint")
+        more = ("solution", "points", "timeout", "start_methods", "limits", "known_bugs", "correct_variants",
+                "schedules")
         k = self.mapping(node, at, required, required + more)
         p = f"{at}."  # prefix of every field of this exercise
         hint = self.text(k["hint"], f"{p}hint").strip()
@@ -236,13 +299,14 @@ class _Reader:
             self.fail(k["hint"], f"{p}hint", "the hint is empty.", FIX_HINT)
         bugs = self.optional(k, "known_bugs", self.sequence, [], p)
         variants = self.optional(k, "correct_variants", self.sequence, [], p)
+        self.where = {}  # filled by self.file() below, for this exercise
         return Exercise(
             id=self.name(k["id"], f"{p}id"),
             slug=self.name(k["slug"], f"{p}slug"),
             title=self.string(k["title"], f"{p}title"),
             topic=self.string(k["topic"], f"{p}topic"),
             file=self.file(k["file"], f"{p}file"),
-            solution=self.file(k["solution"], f"{p}solution"),
+            solution=self.optional(k, "solution", self.file, None, p),
             tests=self.file(k["tests"], f"{p}tests"),
             points=self.optional(k, "points", self.number, 10.0, p),
             timeout=self.optional(k, "timeout", self.positive, timeout, p),
@@ -252,6 +316,7 @@ class _Reader:
             known_bugs=tuple(self.known_bug(b, f"{p}known_bugs[{i}]") for i, b in enumerate(bugs)),
             correct_variants=tuple(self.file(v, f"{p}correct_variants[{i}]") for i, v in enumerate(variants)),
             schedules=self.optional(k, "schedules", self.schedules, schedules, p),
+            where=self.where,
         )
 
     def known_bug(self, node: Node, at: str) -> KnownBug:
@@ -395,6 +460,7 @@ class _Reader:
         return replace(base, **values)
 
     def file(self, node: Node, at: str) -> Path:
+        """A path inside the root. Whether the file exists is asked when it is needed (Course.missing)."""
         text = self.string(node, at)
         relative = PurePosixPath(text.replace("\\", "/"))
         if relative.is_absolute() or PureWindowsPath(text).drive or ".." in relative.parts:
@@ -402,9 +468,10 @@ class _Reader:
         path = self.root / relative
         if not path.resolve().is_relative_to(self.root):  # a symlink that leads out
             self.fail(node, at, f"'{text}' leads outside the course root.", FIX_INSIDE)
-        if not path.is_file():
-            what = "is a directory, not a file" if path.is_dir() else "does not exist"
-            self.fail(node, at, f"'{text}' {what}.", f"create {text}, or correct the path.")
+        if path.is_dir():
+            self.fail(node, at, f"'{text}' is a directory, not a file.", f"create {text}, or correct the path.")
+        short = at.split(".", 1)[1]  # "exercises[2].known_bugs[0].path" -> "known_bugs[0].path"
+        self.where[short] = (at, node.start_mark.line + 1, str(relative))
         return path
 
 

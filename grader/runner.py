@@ -101,6 +101,7 @@ def grade(course: Course, exercises: list[Exercise], submission: Path | None = N
     with contextlib.redirect_stdout(sys.stderr):  # nothing pytest says may reach a JSON stdout
         code = _pytest_main(args, plugin)
     changed = snapshot.restore_changes(plugin.written_paths)
+    _forget_hidden_modules(jobs)
     if code == pytest.ExitCode.INTERRUPTED:
         raise KeyboardInterrupt
     if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not plugin.records:
@@ -123,6 +124,17 @@ def _grade_each(course: Course, exercises: list[Exercise], submission: Path | No
         on_exercise(index, len(exercises), exercise, verdict)
     return RunVerdict(exercises=tuple(verdicts), title=course.title,
                       final_message=course.final_message if len(exercises) == len(course.exercises) else "")
+
+
+def _forget_hidden_modules(jobs: list[Job]) -> None:
+    """pytest's importlib mode reuses a module already in sys.modules under the same name: the
+    next grading in this process (another copy of the course, an edited hidden module under
+    `grade check`) must import the hidden modules afresh."""
+    files = {job.tests.resolve() for job in jobs}
+    for name, module in list(sys.modules.items()):
+        file = getattr(module, "__file__", None)
+        if file and Path(file).resolve() in files:
+            del sys.modules[name]
 
 
 def _pytest_main(args: list[str], plugin: GraderPlugin) -> int:

@@ -20,6 +20,7 @@ from grader.course import (
     UPGRADE,
     CourseError,
     Limits,
+    Rules,
     UnknownExercise,
     load_course,
 )
@@ -461,22 +462,79 @@ def test_empty_hint(tmp_path, new, fragment):
 @pytest.mark.parametrize(
     "old, new, field, fragment",
     [
-        ("file: exercises/exercise2.py", "file: exercises/exercise9.py", "exercises[1].file", "does not exist."),
         ("file: exercises/exercise2.py", "file: ./exercises", "exercises[1].file", "is a directory, not a file."),
         ("solution: solutions/exercise2.py", "solution: /etc/hostname", "exercises[1].solution",
          "'/etc/hostname' is not a path inside the course root."),
         ("tests: hidden/check_exercise2.py", "tests: ../course/hidden/check_exercise2.py", "exercises[1].tests",
          "is not a path inside the course root."),
-        ("forgot_join.py,", "gone.py,", "exercises[0].known_bugs[0].path", "'variants/exercise1/gone.py' does not"),
-        ("- variants/exercise1/also_right.py", "- variants/exercise1/gone.py", "exercises[0].correct_variants[0]",
-         "does not exist."),
     ],
-    ids=["missing", "directory", "absolute", "dot-dot", "known-bug", "correct-variant"],
+    ids=["directory", "absolute", "dot-dot"],
 )  # fmt: skip
 def test_bad_paths(tmp_path, old, new, field, fragment):
     root, text = course_with(tmp_path, old, new)
     error = error_of(root)
     assert_names(error, root, line_of(text, new.strip(" -,")), field, fragment)
+
+
+@pytest.mark.parametrize(
+    "old, new, index, name, field",
+    [
+        ("file: exercises/exercise2.py", "file: exercises/exercise9.py", 1, "file", "exercises[1].file"),
+        ("forgot_join.py,", "gone.py,", 0, "known_bugs[0].path", "exercises[0].known_bugs[0].path"),
+        ("- variants/exercise1/also_right.py", "- variants/exercise1/gone.py", 0, "correct_variants[0]",
+         "exercises[0].correct_variants[0]"),
+        ("tests: hidden/check_exercise2.py", "tests: hidden/gone.py", 1, "tests", "exercises[1].tests"),
+    ],
+    ids=["stub", "known-bug", "correct-variant", "hidden-checks"],
+)  # fmt: skip
+def test_a_missing_file_loads_and_is_named_by_its_line_when_needed(tmp_path, old, new, index, name, field):
+    """An edition may lack any of these files: the course loads, and whoever needs the file
+    (grading, `grade check`) gets the error with the line of course.yaml that names it."""
+    root, text = course_with(tmp_path, old, new)
+    course = load_course(root)
+    error = course.missing(course.exercises[index], name)
+    assert_names(error, root, line_of(text, new.strip(" -,")), field, "does not exist.")
+
+
+def test_a_student_edition_without_solutions_variants_or_hidden_checks_loads(tmp_path):
+    root, _ = course_with(tmp_path)
+    for folder in ("solutions", "variants", "hidden"):
+        shutil.rmtree(root / folder)
+    (root / "exercises" / "exercise2.py").unlink()
+    course = load_course(root)
+    first, second = course.exercises
+    assert (first.file_missing, second.file_missing) == (False, True)
+    assert not first.has_checks
+    with pytest.raises(CourseError) as info:
+        course.require_checks([first])
+    assert "exercises[0].tests" in str(info.value) and "--with-checks" in str(info.value)
+
+
+def test_the_solution_may_be_left_out_of_course_yaml(tmp_path):
+    root, _ = course_with(tmp_path, "    solution: solutions/exercise2.py\n", "")
+    assert load_course(root).exercises[1].solution is None
+
+
+def test_rules_have_documented_defaults_and_can_be_set(tmp_path):
+    assert load_course(MINIMAL).rules == Rules()
+    assert (Rules().min_checks, Rules().min_known_bugs, Rules().min_correct_variants) == (4, 3, 1)
+    root, _ = course_with(tmp_path, "exercises:\n", "rules: {min_checks: 2, every_check_failed_by_a_bug: false}\n"
+                                                    "exercises:\n")
+    assert load_course(root).rules == Rules(min_checks=2, every_check_failed_by_a_bug=False)
+
+
+@pytest.mark.parametrize(
+    "rules, field, fragment",
+    [
+        ("rules: {min_check: 2}", "rules.min_check", "Did you mean 'min_checks'?"),
+        ("rules: {min_known_bugs: -1}", "rules.min_known_bugs", "expected a whole number"),
+        ("rules: {every_check_failed_by_a_bug: 1}", "rules.every_check_failed_by_a_bug", "expected true or false"),
+    ],
+    ids=["typo", "negative", "not-a-bool"],
+)  # fmt: skip
+def test_bad_rules(tmp_path, rules, field, fragment):
+    root, text = course_with(tmp_path, "exercises:\n", rules + "\nexercises:\n")
+    assert_names(error_of(root), root, line_of(text, rules), field, fragment)
 
 
 def test_path_through_a_link_that_leaves_the_root(tmp_path):

@@ -50,6 +50,7 @@ def run(args) -> int:
     if not args.all and not args.names:
         parser.error("name an exercise to grade (e.g. `grade exercise1`), or use --all; `grade list` lists them")
     exercises = list(course.exercises) if args.all else _unique(course.find(n) for n in args.names)
+    course.require_checks(exercises)  # a student edition without hidden checks cannot grade here
     if args.submission is not None and args.submission.is_file() and len(exercises) > 1:
         parser.error("--submission FILE grades one exercise; for several, give a folder holding their files")
     if args.submission is not None and not args.submission.exists():
