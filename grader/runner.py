@@ -80,7 +80,7 @@ def grade(course: Course, exercises: list[Exercise], submission: Path | None = N
     for ex, job in zip(exercises, jobs, strict=True):
         if job.submission.is_file():
             continue
-        if not in_folder:
+        if submission is not None and not in_folder:  # a file named on the command line
             raise GradingError(f"{job.submission}: no such file to grade")
         # One file missing from a folder is one exercise not done, not a run that cannot be graded.
         job.missing = missing_message(course, ex)
