@@ -20,6 +20,7 @@ Imported inside the sandbox too (hidden modules import it): standard library onl
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 
 from .drivers import driver, raised, run_as_script  # noqa: F401 - re-exported for hidden modules
@@ -30,6 +31,7 @@ GRADER_MARK = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
 # Messages that tests import rather than retype.
 NOT_IMPLEMENTED = "{function}() still raises NotImplementedError: fill in the TODO in {file}."
+NOT_DEFINED = "{file} defines no {function}(): write it as the exercise's stub describes."
 HANG = "Your code did not finish within {timeout} (it hung: a deadlock or an endless wait)."
 LEFTOVER = "When your code returned, {count} process(es) it started were still running:"
 OUTPUT_CAP = ("Your code printed {printed} bytes; at most {limit} are kept. Remove debugging prints "
@@ -115,6 +117,11 @@ def judge_error(obs: Observation) -> None:
     where = f"{obs.student_file}:{error.line}" if error.line else None
     if error.type == "NotImplementedError" and error.raised_in_student_file:
         fail("not_implemented", NOT_IMPLEMENTED.format(function=error.function, file=obs.student_file), where)
+    module = obs.student_file.removesuffix(".py")
+    missing = re.fullmatch(rf"module '{re.escape(module)}' has no attribute '(\w+)'", error.message or "")
+    if error.type == "AttributeError" and missing and not error.raised_in_student_file:
+        # An empty file, or one without this function: not done yet, not a crash in the hidden check.
+        fail("not_implemented", NOT_DEFINED.format(file=obs.student_file, function=missing.group(1)))
     if error.type == "MemoryError":
         fail("resource", "Your code ran out of memory (the limit is per process). Are you building a "
                          "very large list, or starting work in an endless loop?", where)
@@ -163,8 +170,13 @@ def _describe_parts(obs: Observation, stack: ProcessStack) -> tuple[str, str, st
     frames, index = innermost_student_frame(stack, obs.student_file)
     if frames is None:
         last = stack.threads[0][-1] if stack.threads and stack.threads[0] else None
+        started = next((e.where for e in obs.events if e.kind == "process.start" and e.get("child") == stack.pid
+                        and e.where), None)
+        at = f" (started at {started})" if started else ""
+        if last is not None and last.file.startswith("<frozen importlib"):
+            return who, f"{{was}} still starting up{at}, importing modules", started
         inside = f" inside {_library_call(last)}" if last else ""
-        return who, f"{{was}} not running your code{inside}", None
+        return who, f"{{was}} not running your code{inside}{at}", started
     frame = frames[index]
     where = f"{obs.student_file}:{frame.line}"
     code = obs.source_line(frame.line)
@@ -176,7 +188,8 @@ def _describe_parts(obs: Observation, stack: ProcessStack) -> tuple[str, str, st
 
 
 def describe_hang(obs: Observation) -> tuple[str, str | None]:
-    timeout = f"{obs.duration_s:.0f} s" if obs.duration_s >= 1 else f"{obs.duration_s:.1f} s"
+    limit = obs.limit_s or obs.duration_s  # the limit, never the measured time ("within 11 s" for 10 s)
+    timeout = f"{limit:g} s"
     lines = [HANG.format(timeout=timeout)]
     first_where = None
     if not obs.stacks:

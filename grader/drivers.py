@@ -59,6 +59,43 @@ def run_as_script(student, timeout: float = SCRIPT_EXIT_TIMEOUT_S, args: tuple[s
     return {"exited": True, "exitcode": exitcode, "seconds": time.monotonic() - started, "pid": proc.pid}
 
 
+def budget(fraction: float = 0.5, default: float = SCRIPT_EXIT_TIMEOUT_S) -> float:
+    """Seconds a driver may wait for the student's processes: a share of the sandbox's deadline,
+    so that a wait that comes to nothing is still reported as what it is, not as a hang."""
+    limit = float(os.environ.get("GRADER_TIMEOUT", "0") or 0)
+    return max(0.5, limit * fraction) if limit else default
+
+
+def collect_reports(results, count: int, wait: float | None = None) -> list:
+    """Up to `count` items that the student's children put on the queue `results`.
+
+    Waits by event, not by a fixed delay: while any child of this process could still put
+    an item, keep waiting (within `wait`, a share of the sandbox's deadline); once every
+    child has ended, what is not in the queue never will be (a child's queue flushes before
+    the child exits). Then waits, in the same bound, for the children to end, so that a
+    child started but not joined is judged by the calls the student made, not by how fast
+    it happened to exit, and so that the queue outlives every child still unpickling it.
+    """
+    import multiprocessing
+    import queue as queue_module
+
+    deadline = time.monotonic() + (budget() if wait is None else wait)
+    items: list = []
+    while len(items) < count:
+        alive = multiprocessing.active_children()  # before the get: a child that ends after it put
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            break
+        try:
+            items.append(results.get(timeout=min(0.05, remaining)))
+        except queue_module.Empty:
+            if not alive:
+                break
+    while multiprocessing.active_children() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return items
+
+
 def raised(call, *args, **kwargs) -> tuple:
     """Call and report the outcome as data: ("returned", value) or ("raised", type name, message)."""
     try:

@@ -104,6 +104,7 @@ class Observation:
     leftovers: tuple[Leftover, ...] = ()
     daemons_stopped: tuple[str, ...] = ()  # daemonic children stopped at the end, as a program's exit would
     detail: str = ""  # for DIED / RESOURCE / NOT_RUN: what happened, in words
+    limit_s: float = 0.0  # the time limit the run had (a hang's message says this, not how long it took)
     student_file: str = ""  # the file name the student knows, e.g. "exercise1_process.py"
     student_source: tuple[str, ...] = ()  # its lines, to quote them in messages
     seed: int | None = None  # the schedule this run was explored under (grader/schedule.py), if any

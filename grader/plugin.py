@@ -251,7 +251,7 @@ class GraderPlugin:
         if call.when == "teardown" and (report.passed or self._recorded(item)):
             return
         item._grader_recorded = True
-        self.records.append(self._record(item, job, call))
+        self.records.append(_as_the_student_names_it(self._record(item, job, call), job))
 
     def _recorded(self, item) -> bool:
         return getattr(item, "_grader_recorded", False)
@@ -290,6 +290,17 @@ class GraderPlugin:
         text = call.excinfo.exconly() if call.excinfo else repr(error)
         return CheckRecord(status="error", category="error", message=f"The hidden check itself failed: {text}",
                            **base)
+
+
+def _as_the_student_names_it(record: CheckRecord, job: Job) -> CheckRecord:
+    """The sandbox imports the student's file under the exercise's module name; messages name
+    the file the student gave (`--submission syntax.py`), not the copy."""
+    copy, given = f"{job.module_name}.py", job.submission.name
+    if copy == given:
+        return record
+    location = record.location.replace(copy, given) if record.location else record.location
+    return dataclasses.replace(record, name=record.name.replace(copy, given),
+                               message=record.message.replace(copy, given), location=location)
 
 
 _CATEGORY_OF = {TIMEOUT: "timeout", DIED: "crash", RESOURCE: "resource"}

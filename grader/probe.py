@@ -196,6 +196,7 @@ def _patch_all() -> None:
         "multiprocessing.connection": _patch_connection,
         "multiprocessing.managers": _patch_managers,
         "multiprocessing.sharedctypes": _patch_sharedctypes,
+        "multiprocessing.resource_tracker": _patch_resource_tracker,
     }
     for name, patch in patchers.items():
         if name in sys.modules:
@@ -495,6 +496,45 @@ def _patch_managers() -> None:
         return result
 
     cls.start = start
+
+
+HELPERS_LOG = "helpers.log"  # in the probe dir: what multiprocessing's own helper processes print
+
+
+def _patch_resource_tracker() -> None:
+    """Start the resource tracker with its stderr in HELPERS_LOG, not in the student's output.
+
+    After a kill it warns about "leaked semaphore objects" it then cleans up: the library
+    talking about the grader's kill, not anything the student printed. The tracker inherits
+    fd 2 when it is launched, so fd 2 points at the log for just that moment.
+    """
+    import threading
+    from multiprocessing import resource_tracker
+
+    cls = resource_tracker.ResourceTracker
+    original = cls.ensure_running
+    swapping = threading.Lock()
+
+    @functools.wraps(original)
+    def ensure_running(self):
+        if _state["dir"] is None or (getattr(self, "_fd", None) is not None and getattr(self, "_pid", None)):
+            return original(self)  # running already (or not ours to redirect): nothing is launched
+        with swapping:
+            try:
+                log = os.open(os.path.join(_state["dir"], HELPERS_LOG), os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+                              0o600)
+                saved = os.dup(2)
+            except OSError:
+                return original(self)
+            try:
+                os.dup2(log, 2)
+                return original(self)
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
+                os.close(log)
+
+    cls.ensure_running = ensure_running
 
 
 def _patch_sharedctypes() -> None:

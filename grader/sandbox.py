@@ -328,7 +328,7 @@ class Sandbox:
         return Observation(
             driver=driver, start_method=self.start_method, outcome=outcome, value=value, error=error,
             duration_s=duration, output=output, output_bytes=total, output_limit=self.limits.output_kb * 1024,
-            events=self._take_events(), stacks=tuple(stacks), leftovers=tuple(leftovers),
+            events=self._take_events(), stacks=tuple(stacks), leftovers=tuple(leftovers), limit_s=self.timeout,
             daemons_stopped=tuple(d.get("name", "?") for d in daemons if isinstance(d, dict)),
             detail=detail, student_file=self.student_file_name, student_source=self._source,
         )
@@ -366,6 +366,10 @@ class Sandbox:
         for e in events:
             if e.kind == "process.begin":
                 self._names[e.pid] = (str(e.get("name")), e.get("daemon"))
+            elif e.kind == "process.start" and e.get("child"):
+                # The parent knows the name as soon as start() returns; a spawn child still
+                # starting up has not said it yet.
+                self._names.setdefault(e.get("child"), (str(e.get("name")), e.get("daemon")))
             elif e.kind == "manager.start" and e.get("child"):
                 self._names.setdefault(e.get("child"), (str(e.get("name")), False))
         self._pending_events.extend(events)

@@ -107,7 +107,7 @@ def test_a_syntax_error_names_the_students_line():
     verdict = json.loads(proc.stdout)
     failures = [c for c in verdict["checks"] if c["status"] == "fail"]
     assert len(failures) == 1, "an import failure is reported once, not once per check and start method"
-    assert failures[0]["location"] == "exercise1_process.py:4"
+    assert failures[0]["location"] == "syntax_error.py:4", "named as the student named the file"
     assert "SyntaxError" in failures[0]["message"]
     assert all(c["status"] == "skipped" for c in verdict["checks"] if c is not failures[0])
 

@@ -265,7 +265,10 @@ def _merged_failures(checks: tuple[CheckResult, ...]) -> list[tuple[CheckResult,
 
 def _explain(results: tuple[CheckResult, ...], ex: ExerciseVerdict, paint: _Paint) -> list[str]:
     check = results[0]
-    tag = " · ".join(part for part in (check.category.value, methods(results)) if part)
+    # Every start method under which this check failed alike, even where the message differed.
+    alike = tuple(c for c in ex.checks if c.name == check.name and c.status is check.status
+                  and c.category is check.category)
+    tag = " · ".join(part for part in (check.category.value, methods(alike or results)) if part)
     lines = [f"{paint.red(FAIL)} {paint.bold(check.name)}   [{tag}]"]
     message = clean(check.message).rstrip().splitlines()
     if check.category is Category.ERROR or check.status is Status.ERROR:
