@@ -1,0 +1,157 @@
+"""The reliability run (not part of CI): verdicts that hold under load, on every Python.
+
+    python bench/reliability.py [--repeat 50] [--pythons 3.10.13,3.12.1,3.13.0]
+
+1. Every reference solution graded REPEAT times while two CPU-bound processes load both
+   cores: 0 failures allowed.
+2. Every hostile submission in tests/hostile/ graded under each start method alone, on a
+   copy of the course: 0 hangs (each verdict arrives), 0 processes left in the sandbox's
+   name, 0 new `pymp-*` folders in the temporary folder and 0 new `sem.mp-*` in /dev/shm.
+3. The course's solutions graded under each other Python (a venv per version, made with
+   `pyenv`'s interpreters) with verdicts identical to this Python's, check by check.
+Each finding is printed; the exit status is 1 if there is any.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import multiprocessing
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PY = sys.executable
+
+
+def _burn() -> None:
+    while True:
+        pass
+
+
+@contextlib.contextmanager
+def loaded_cores(n: int = 2):
+    burners = [multiprocessing.Process(target=_burn, daemon=True) for _ in range(n)]
+    for b in burners:
+        b.start()
+    try:
+        yield
+    finally:
+        for b in burners:
+            b.kill()
+            b.join()
+
+
+def grade_json(python: str, *args: str, cwd: Path = ROOT, timeout: float = 900) -> dict:
+    proc = subprocess.run([python, "-m", "grader", *args, "--format", "json"], cwd=cwd, capture_output=True,
+                          text=True, timeout=timeout)
+    try:
+        return json.loads(proc.stdout)
+    except ValueError:
+        return {"status": "error", "message": f"exit {proc.returncode}, no JSON: {proc.stderr[-500:]}"}
+
+
+def signature(document: dict) -> list[tuple]:
+    """What must not vary: per exercise status and score, per check status and category."""
+    out = []
+    for ex in document.get("exercises", [document]):
+        out.append((ex.get("exercise"), ex.get("status"), ex.get("score")))
+        out.extend((ex.get("exercise"), c["name"], c.get("start_method"), c["status"], c["category"])
+                   for c in ex.get("checks", []))
+    return out
+
+
+def litter() -> set[str]:
+    tmp = Path(tempfile.gettempdir())
+    found = {str(p) for p in tmp.glob("pymp-*")}
+    shm = Path("/dev/shm")
+    if shm.is_dir():
+        found |= {str(p) for p in shm.glob("sem.mp-*")}
+    return found
+
+
+def solutions_under_load(repeat: int) -> list[str]:
+    findings = []
+    with loaded_cores():
+        for i in range(repeat):
+            document = grade_json(PY, "--all", "--submission", str(ROOT / "solutions"))
+            bad = [e["exercise"] for e in document.get("exercises", []) if e.get("status") != "pass"]
+            if document.get("status") != "pass":
+                findings.append(f"solutions, run {i + 1}: {document.get('status')} {bad or document.get('message')}")
+            print(f"solutions under load: {i + 1}/{repeat}", file=sys.stderr, flush=True)
+    return findings
+
+
+def hostile_under_each_method() -> list[str]:
+    findings = []
+    with tempfile.TemporaryDirectory(prefix="grade-reliability-") as tmp:
+        course = Path(tmp) / "course"
+        shutil.copytree(ROOT, course, ignore=shutil.ignore_patterns(".git", ".venv", ".grade", "__pycache__"))
+        before = litter()
+        for file in sorted((ROOT / "tests" / "hostile").glob("*.py")):
+            for method in ("fork", "forkserver", "spawn"):
+                try:
+                    document = grade_json(PY, "exercise1", "--submission", str(file), "--start-method", method,
+                                          "--timeout", "2", "--course", str(course), cwd=course, timeout=120)
+                except subprocess.TimeoutExpired:
+                    findings.append(f"{file.name} [{method}]: no verdict within 120 s")
+                    continue
+                if document.get("status") == "pass":
+                    findings.append(f"{file.name} [{method}]: passed")
+                if document.get("leftover_processes"):
+                    findings.append(f"{file.name} [{method}]: {document['leftover_processes']} left running")
+        time.sleep(1)  # the resource trackers' own clean-up
+        new = litter() - before
+        if new:
+            findings.append(f"litter after the hostile runs: {sorted(new)[:10]} ({len(new)} in all)")
+    return findings
+
+
+def other_pythons(versions: list[str]) -> list[str]:
+    findings = []
+    mine = signature(grade_json(PY, "--all", "--submission", str(ROOT / "solutions")))
+    for version in versions:
+        prefix = subprocess.run(["pyenv", "prefix", version], capture_output=True, text=True)
+        if prefix.returncode != 0:
+            findings.append(f"Python {version}: not installed ({prefix.stderr.strip()})")
+            continue
+        venv = Path(tempfile.gettempdir()) / f"grade-reliability-{version}"
+        python = venv / "bin" / "python"
+        if not python.exists():
+            subprocess.run([Path(prefix.stdout.strip()) / "bin" / "python3", "-m", "venv", venv], check=True)
+            subprocess.run([python, "-m", "pip", "install", "-q", "-e", str(ROOT)], check=True)
+        theirs = signature(grade_json(str(python), "--all", "--submission", str(ROOT / "solutions")))
+        if theirs != mine:
+            diff = sorted(set(theirs) ^ set(mine))[:10]
+            findings.append(f"Python {version}: verdicts differ from {sys.version.split()[0]}: {diff}")
+        else:
+            print(f"Python {version}: identical verdicts ({len(mine)} entries)", file=sys.stderr)
+    return findings
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=50)
+    parser.add_argument("--pythons", default="3.10.13,3.12.1,3.13.0")
+    parser.add_argument("--skip", action="append", default=[], choices=["solutions", "hostile", "pythons"])
+    args = parser.parse_args(argv)
+    findings = []
+    if "solutions" not in args.skip:
+        findings += solutions_under_load(args.repeat)
+    if "hostile" not in args.skip:
+        findings += hostile_under_each_method()
+    if "pythons" not in args.skip:
+        findings += other_pythons([v for v in args.pythons.split(",") if v])
+    for finding in findings:
+        print(f"- {finding}")
+    print(f"{len(findings)} finding(s)")
+    return 1 if findings else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
