@@ -93,6 +93,7 @@ class Limits:
     memory_mb: int = 512  # address-space cap per process, MiB
     processes: int = 64  # processes alive at once in one sandbox run
     output_kb: int = 64  # captured stdout+stderr kept per sandbox run, KiB
+    network: bool = False  # TCP bind/connect allowed (else Landlock refuses them, where the kernel can)
 
 
 @dataclass(frozen=True)
@@ -449,9 +450,13 @@ class _Reader:
     def limits(self, node: Node | None, at: str, base: Limits) -> Limits:
         """base, overridden key by key."""
         values = {}
-        for key, value_node in self.mapping(node, at, (), ("memory_mb", "processes", "output_kb")).items():
+        for key, value_node in self.mapping(node, at, (), ("memory_mb", "processes", "output_kb", "network")).items():
             value = _scalar(value_node)
-            if type(value) is not int or value <= 0:
+            if key == "network":
+                if type(value) is not bool:
+                    self.fail(value_node, f"{at}.{key}", f"expected true or false, got {_describe(value_node)}.",
+                              "write `network: true` to let this exercise's code use TCP.")
+            elif type(value) is not int or value <= 0:
                 problem = f"expected a whole number above 0, got {_describe(value_node)}."
                 self.fail(
                     value_node, f"{at}.{key}", problem, f"write e.g. `{key}: {getattr(Limits(), key)}`."

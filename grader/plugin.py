@@ -50,6 +50,8 @@ class Job:
     schedules_forced: bool = False  # --schedules: the number holds for every driver, checks' own included
     seed: int | None = None  # --seed: replay this one schedule, once per driver
     explored: int = 0  # the most schedules any driver of this job ran under
+    confinement: dict = field(default_factory=dict)  # start method -> what protected its sandbox
+    escapes: list = field(default_factory=list)  # the student's attempts to leave the sandbox (probe events)
 
     def seeds_for(self, asked: int) -> list[int]:
         """The seeds a driver runs under, given what its checks ask for."""
@@ -206,6 +208,8 @@ class GraderPlugin:
                     job.leftovers += len(observation.leftovers)
                     self.written_paths.update(str(e.get("path")) for e in observation.events
                                               if e.kind == "file.write")
+                    job.escapes.extend(e for e in observation.events
+                                       if e.kind in ("sandbox.refused", "sandbox.bypass"))
 
     def _run_sandbox(self, job: Job, start_method: str, drivers: dict[str, list[int]]) -> _Runs:
         """Import the student's module once, run every driver in order under each of its
@@ -215,6 +219,7 @@ class GraderPlugin:
                                      job.limits)
         try:
             failure = box.start()
+            job.confinement[start_method] = box.confinement
             if failure is not None:
                 runs.import_failure = failure
                 return runs

@@ -265,16 +265,91 @@ def _patch_file_writes() -> None:
     def probed_open(file, mode="r", *args, **kwargs):
         if isinstance(file, (str, bytes, os.PathLike)) and any(c in mode for c in "wax+"):
             _note_write(file)
+            with _noting_refusal("write", file):
+                return original_open(file, mode, *args, **kwargs)
         return original_open(file, mode, *args, **kwargs)
 
     @functools.wraps(original_os_open)
     def probed_os_open(path, flags, *args, **kwargs):
         if flags & _WRITE_FLAGS:
             _note_write(path)
+            with _noting_refusal("write", path):
+                return original_os_open(path, flags, *args, **kwargs)
         return original_os_open(path, flags, *args, **kwargs)
 
     builtins.open = io.open = probed_open
     os.open = probed_os_open
+    for name, what in (("rename", "rename"), ("replace", "rename"), ("remove", "remove"), ("unlink", "remove"),
+                       ("rmdir", "remove"), ("truncate", "truncate"), ("link", "link"), ("symlink", "link"),
+                       ("kill", "signal"), ("killpg", "signal")):
+        if hasattr(os, name):
+            setattr(os, name, _refusal_noted(getattr(os, name), what))
+    sys.addaudithook(_audit)
+
+
+class _noting_refusal:
+    """Around a call the kernel may refuse (Landlock): log the refusal, let the error go on."""
+
+    def __init__(self, what: str, target):
+        self.what, self.target = what, target
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, tb):
+        if kind is not None and issubclass(kind, PermissionError):
+            _, where = _caller()
+            if where is not None:
+                emit("sandbox.refused", False, where, what=self.what, target=_plain_target(self.target))
+        return False
+
+
+def _plain_target(target):
+    try:
+        return os.path.abspath(os.fspath(target))
+    except TypeError:
+        return target if isinstance(target, (int, str)) else repr(target)
+
+
+def _refusal_noted(original, what: str):
+    @functools.wraps(original)
+    def wrapper(target, *args, **kwargs):
+        with _noting_refusal(what, target):
+            return original(target, *args, **kwargs)
+
+    return wrapper
+
+
+_SHELLS = ("sh", "bash", "dash", "zsh", "ksh")
+_LIBC_CALLS = {"open", "open64", "openat", "creat", "write", "pwrite", "pwrite64", "rename", "renameat", "unlink",
+               "unlinkat", "truncate", "ftruncate", "link", "symlink", "kill", "killpg", "connect", "bind", "system",
+               "execve", "execv", "syscall"}
+
+
+def _audit(event: str, args: tuple) -> None:
+    """Ways around Python's own functions (a shell, libc through ctypes): logged, with the student's line."""
+    try:
+        if event == "subprocess.Popen":
+            argv = [os.fsdecode(a) for a in (args[1] or ())] if isinstance(args[1], (list, tuple)) else [str(args[1])]
+            if len(argv) >= 3 and os.path.basename(argv[0]) in _SHELLS and argv[1] == "-c":
+                command = argv[2]
+            else:
+                return
+        elif event == "os.system":
+            command = os.fsdecode(args[0])
+        elif event == "ctypes.dlsym" and isinstance(args[1], str) and args[1] in _LIBC_CALLS:
+            command = None
+        else:
+            return
+        _, where = _caller()
+        if where is None:
+            return
+        if command is None:
+            emit("sandbox.bypass", False, where, what="ctypes", target=args[1])
+        else:
+            emit("sandbox.bypass", False, where, what="shell", target=command[:300])
+    except Exception:  # the probe must never break the student's program
+        pass
 
 
 def _proc(self) -> dict:

@@ -21,6 +21,7 @@ import pytest
 
 from . import sandbox as sandbox_module
 from . import schedule
+from .confinement import weakest
 from .course import Course, Exercise
 from .plugin import CheckRecord, GraderPlugin, Job
 from .snapshot import Snapshot
@@ -173,11 +174,11 @@ def _verdict(exercise: Exercise, job: Job, plugin: GraderPlugin, seconds: float,
                                   message=message))
     elif not checks:
         message = "The hidden checks of this exercise define no checks."
-    if changed:
+    escape = escape_message(changed, job.escapes)
+    if escape:
         checks.append(CheckResult(
             name="your code leaves the course's files alone", status=Status.FAIL, category=Category.CRASH,
-            message="Your code changed files outside its own copy; the grader put them back: "
-                    + ", ".join(changed)))
+            message=escape))
     checks_t = tuple(checks)
     status = Status.ERROR if message else exercise_status(checks_t)
     return ExerciseVerdict(
@@ -185,6 +186,7 @@ def _verdict(exercise: Exercise, job: Job, plugin: GraderPlugin, seconds: float,
         score=_score(checks_t, exercise.points), max_score=_number(exercise.points), duration_s=seconds,
         checks=checks_t, leftover_processes=job.leftovers, hint=exercise.hint,
         file=_shown_path(job.submission), message=message, schedules=_schedules(exercise, job, checks_t),
+        confinement=weakest(job.confinement.values()),
     )
 
 
@@ -226,3 +228,32 @@ def _shown_path(path: Path) -> str:
         return str(path.relative_to(Path.cwd()))
     except ValueError:
         return str(path)
+
+
+_REFUSED = {"write": "write to {}", "rename": "rename {}", "remove": "remove {}", "truncate": "truncate {}",
+            "link": "link {}", "signal": "send a signal to process {} (not one of its own)"}
+
+
+def escape_message(changed: list[str], escapes: list) -> str:
+    """What the student's code did outside its sandbox, for the student; "" when nothing."""
+    parts = []
+    if changed:
+        parts.append("Your code changed files outside its own copy; the grader put them back: " + ", ".join(changed)
+                     + ".")
+    refused, bypass = [], []
+    for e in escapes:
+        what, target, where = e.get("what"), e.get("target"), e.where or "?"
+        if e.kind == "sandbox.refused":
+            found, line = refused, f"{_REFUSED.get(what, what + ' {}').format(target)} ({where})"
+        else:
+            found, line = bypass, (f"ran the shell command `{target}` ({where})" if what == "shell"
+                                   else f"called the C library's {target}() through ctypes ({where})")
+        if line not in found:
+            found.append(line)
+    if refused:
+        parts.append("Your code tried to " + "; ".join(refused[:8]) + ". The sandbox refused: code under test may "
+                     "write only in its own folder and signal only its own processes.")
+    if bypass:
+        parts.append("Your code " + "; ".join(bypass[:8]) + ". Going around Python's own file and process "
+                     "functions is not allowed in a graded submission: use multiprocessing and open().")
+    return " ".join(parts)

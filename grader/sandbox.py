@@ -29,7 +29,7 @@ from pathlib import Path
 
 import psutil
 
-from . import plain
+from . import confinement, plain
 from .course import Limits
 from .observations import (
     DIED,
@@ -101,6 +101,8 @@ class Sandbox:
         self._output = bytearray()
         self._output_total = 0
         self._reply_buffer = bytearray()
+        self._cgroup: confinement.PidsCgroup | None = None
+        self.confinement: dict = {}  # what protected this sandbox (the child's report, and the process cap)
         try:
             self._source = tuple(self.submission.read_text(errors="replace").splitlines())
         except OSError:
@@ -119,7 +121,7 @@ class Sandbox:
         """Start the process and import the student's module; the outcome of the import."""
         become_subreaper()
         self._scratch = Path(tempfile.mkdtemp(prefix="grade-"))
-        for sub in ("events", "stacks", "work"):
+        for sub in ("events", "stacks", "work", "tmp"):
             (self._scratch / sub).mkdir()
         student_copy = self._scratch / "work" / self.student_file_name
         shutil.copyfile(self.submission, student_copy)
@@ -136,7 +138,11 @@ class Sandbox:
             "student_file": self._student_path, "student_module": self.module_name,
             "drivers_file": str(self.drivers_file), "drivers_module": self.drivers_file.stem,
             "probe_dir": str(self._scratch), "start_method": self.start_method,
+            "confine": confinement.enabled(), "network": self.limits.network,
         }
+        self._cgroup = confinement.PidsCgroup.create(self._scratch.name, self.limits.processes)
+        if self._cgroup is not None:
+            config["cgroup_procs"] = str(self._cgroup.path / "cgroup.procs")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHONOPTIMIZE", "PYTHONINSPECT", "GRADER_"))}
         env["PYTHONPATH"] = os.pathsep.join([str(SITE_DIR), str(self.drivers_file.parent)])
         env["PYTHONDONTWRITEBYTECODE"] = "1"
@@ -144,6 +150,10 @@ class Sandbox:
         env["PYTHONIOENCODING"] = "utf-8"
         env["GRADER_SANDBOX"] = json.dumps(config)
         env["GRADER_TIMEOUT"] = str(self.timeout)  # drivers that wait (run_as_script) stay inside it
+        # multiprocessing's pymp-* folders, sockets and the fork server's files land in the scratch folder,
+        # and go with it; its semaphores carry the sandbox's name (see _unlink_semaphores).
+        env["TMPDIR"] = str(self._scratch / "tmp")
+        env["GRADER_SEMPREFIX"] = self._semprefix
         try:
             self._proc = subprocess.Popen(
                 [sys.executable, "-c", "from grader.sandbox_child import main; main()"],
@@ -162,10 +172,14 @@ class Sandbox:
             self._kill_tree()
             raise SandboxError(f"the sandbox process did not start ({hello}); output: {self._take_output()[0][:500]}")
         self._worker_pid = hello["pid"]
+        self.confinement = dict(hello.get("confinement") or {}, uid=hello.get("uid"),
+                                process_cap="cgroup" if self._cgroup else "poll")
         self._names[self._worker_pid] = ("MainProcess", False)
         reply = self._await(started + self.timeout)
         self.import_observation = self._observe("(import)", reply, started)
         if self.import_observation.outcome == RETURNED:
+            # What the import did (a write outside, a refused signal) belongs to the first run's events.
+            self._pending_events[:0] = self.import_observation.events
             self.import_observation = None
         else:
             self.dead = True
@@ -210,7 +224,10 @@ class Sandbox:
             except OSError:
                 pass
         if self._scratch is not None:
+            self._unlink_semaphores()
             shutil.rmtree(self._scratch, ignore_errors=True)
+        if self._cgroup is not None:
+            self._cgroup.remove()
         _NANNIES.discard(self._proc.pid)
         self._proc = None
 
@@ -245,6 +262,10 @@ class Sandbox:
                     self._reply_buffer += chunk
             if time.monotonic() >= next_count:
                 next_count = time.monotonic() + POLL_S
+                if self._cgroup is not None and self._cgroup.refused():
+                    return ("resource", f"Your code tried to start more than {self.limits.processes} processes "
+                                        f"and threads at once; the kernel refused the rest (the limit is "
+                                        f"{self.limits.processes})")
                 count = sum(1 for p in self._tree() if running(p))
                 if count > self.limits.processes:
                     return ("resource", f"Your code had {count} processes running at once; the limit is "
@@ -522,10 +543,25 @@ class Sandbox:
             os.killpg(self._proc.pid, signal.SIGKILL)  # the safety net: anything of the group still there
         except OSError:
             pass
+        if self._cgroup is not None:
+            self._cgroup.kill()  # and whatever is left in the cgroup, wherever it went
         try:
             self._proc.wait(1.0)
         except subprocess.TimeoutExpired:
             pass
+
+    @property
+    def _semprefix(self) -> str:
+        return f"mp-{self._scratch.name}"
+
+    def _unlink_semaphores(self) -> None:
+        """POSIX semaphores of this sandbox that a killed tree left in /dev/shm (the resource tracker
+        unlinks them on a clean exit; a killed one cannot)."""
+        for path in Path("/dev/shm").glob(f"sem.{self._semprefix}-*"):
+            try:
+                path.unlink()
+            except OSError:
+                pass
 
     def _reap_orphans(self) -> None:
         """Collect the exit status of this sandbox's re-parented orphans (only pids that are ours)."""

@@ -4,9 +4,11 @@ Everything here runs inside the student's process tree, so nothing here decides 
 verdict. It answers the supervisor (grader/sandbox.py) over a pipe with plain data:
 values encoded by `grader.plain`, errors as text trimmed to the student's frames.
 
-Start-up, in order: a nanny fork (so that the student's `os.getppid()` is a disposable
-process, not the grader), resource limits, the probe, the start method, the student's
-module, the drivers' module. Then a loop: read a request, run the driver, reply.
+Start-up, in order: joining the sandbox's pids cgroup, resource limits, a nanny fork (so
+that the student's `os.getppid()` is a disposable process, not the grader), the probe, the
+start method, Landlock (grader/confinement.py: from here on this process and all it starts
+write only in the scratch folder and signal nothing outside), the student's module, the
+drivers' module. Then a loop: read a request, run the driver, reply.
 """
 
 from __future__ import annotations
@@ -170,9 +172,37 @@ def _stop_daemons() -> list[dict]:
     return stopped
 
 
+def _name_semaphores(prefix: str | None) -> None:
+    """Name this sandbox's POSIX semaphores /dev/shm/sem.<prefix>-*, so that the supervisor can
+    unlink what a killed tree leaves (spawned children do the same from sitecustomize)."""
+    if prefix:
+        from multiprocessing import process
+
+        process.current_process()._config["semprefix"] = "/" + prefix
+
+
+def _confine(config: dict) -> dict:
+    """Landlock on this process and all it starts; what held, for the verdict."""
+    from grader import confinement
+
+    if not config.get("confine", True):
+        return {"landlock_abi": 0, "fs": False, "signals": False, "net": False,
+                "why": f"turned off ({confinement.ENV_SWITCH}=0)"}
+    import grader
+
+    extra = [os.path.dirname(grader.__file__), os.path.dirname(config["drivers_file"])]
+    return confinement.restrict(config["probe_dir"], confinement.read_paths(extra), config.get("network", False))
+
+
 def main() -> None:
     config = json.loads(os.environ.pop("GRADER_SANDBOX", "{}"))
     request_fd, reply_fd = config["request_fd"], config["reply_fd"]
+    if config.get("cgroup_procs"):
+        try:  # first of all, so that every process of the tree counts against the cap
+            with open(config["cgroup_procs"], "w") as f:
+                f.write(str(os.getpid()))
+        except OSError:
+            pass
     _set_limits(config["memory_mb"])
     _nanny((request_fd, reply_fd))
     os.environ.pop("PYTHONOPTIMIZE", None)
@@ -184,7 +214,10 @@ def main() -> None:
     import multiprocessing
 
     multiprocessing.set_start_method(config["start_method"], force=True)
-    send(reply_fd, {"type": "hello", "pid": os.getpid(), "nanny": os.getppid()})
+    _name_semaphores(os.environ.get("GRADER_SEMPREFIX"))
+    confined = _confine(config)
+    send(reply_fd, {"type": "hello", "pid": os.getpid(), "nanny": os.getppid(), "confinement": confined,
+                    "uid": os.getuid()})
 
     sys.path.insert(0, os.path.dirname(config["drivers_file"]))
     sys.path.insert(0, os.path.dirname(student_file))

@@ -1,10 +1,11 @@
 """A snapshot of the course's own files, to undo what a submission's code changes.
 
-Student code runs on a copy of the submission, but it runs with the user's rights: it
-could write into the course (its hidden checks, the solutions, course.yaml). Before a
-run the grader notes these files; afterwards those that the student's code opened for
-writing (the probe records it) and that changed are put back and named in the verdict. The student's own folder (exercises/) is left out on purpose: the
-student may be editing it while the grader runs, and their edits must never be undone.
+Where the kernel confines the sandbox (grader/confinement.py) the course cannot be written
+at all; this is the fallback where it cannot (macOS, old kernels, containers without
+Landlock). Before a run the grader notes the course's files; afterwards every one whose
+content changed, or that is gone, is put back, files that appeared are set aside, and all
+are named in the verdict. The student's own folder (exercises/) is left out on purpose:
+the student may be editing it while the grader runs, and their edits must never be undone.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ MAX_TOTAL_BYTES = 64 << 20
 class Snapshot:
     root: Path
     files: dict[str, tuple[int, int, bytes]] = field(default_factory=dict)  # relative path -> (size, mtime_ns, data)
+    skipped: set[str] = field(default_factory=set)  # guarded files too big to keep: never taken for new ones
 
     @classmethod
     def take(cls, root: Path) -> Snapshot:
@@ -34,6 +36,7 @@ class Snapshot:
             try:
                 stat = path.stat()
                 if stat.st_size > MAX_FILE_BYTES or total + stat.st_size > MAX_TOTAL_BYTES:
+                    snapshot.skipped.add(str(path.relative_to(snapshot.root)))
                     continue
                 data = path.read_bytes()
             except OSError:
@@ -53,23 +56,21 @@ class Snapshot:
                     for f in files:
                         yield Path(folder) / f
 
-    def restore_changes(self, written: set[str]) -> list[str]:
-        """Put back the noted files that the student's code wrote (`written`: absolute paths
-        the probe saw opened for writing) and that changed; the relative paths restored.
+    def restore_changes(self, written: set[str] | None = None) -> list[str]:
+        """Put back every noted file whose content changed or that is gone, and set aside Python
+        files that appeared in grader/ (a planted conftest.py or check); the relative paths.
 
-        Only those: a person may be editing the course while it grades, and their edits
-        must stand. The replaced version is kept under .grade/replaced/ all the same.
+        By content, not by what the probe saw: a write at import time, through ctypes or by a
+        shell is caught too. (`written`, the probe's list, is no longer needed; kept for callers.)
+        The replaced versions are kept under .grade/replaced/.
         """
         restored = []
-        written = {os.path.realpath(p) for p in written}
         keep = self.root / ".grade" / "replaced" / time.strftime("%Y%m%d-%H%M%S")
         for relative, (size, mtime, data) in self.files.items():
             path = self.root / relative
-            if os.path.realpath(path) not in written:
-                continue
             try:
                 stat = path.stat()
-                if stat.st_size == size and stat.st_mtime_ns == mtime:
+                if stat.st_size == size and stat.st_mtime_ns == mtime and path.read_bytes() == data:
                     continue
                 if path.read_bytes() == data:
                     continue
@@ -81,7 +82,23 @@ class Snapshot:
                     shutil.copy2(path, keep / relative)
                 path.parent.mkdir(parents=True, exist_ok=True)
                 path.write_bytes(data)
+                os.utime(path, ns=(mtime, mtime))
                 restored.append(relative)
             except OSError:
                 restored.append(relative + " (could not be restored)")
+        for path in self._guarded_files():
+            relative = str(path.relative_to(self.root))
+            if relative in self.files or relative in self.skipped or not _plantable(relative):
+                continue
+            try:  # a new file (a hidden check planted beside the real ones): moved aside
+                (keep / relative).parent.mkdir(parents=True, exist_ok=True)
+                shutil.move(path, keep / relative)
+                restored.append(relative + " (added; removed)")
+            except OSError:
+                restored.append(relative + " (added; could not be removed)")
         return restored
+
+
+def _plantable(relative: str) -> bool:
+    """A new file pytest or the grader would load: set aside. Others are left (an author's new notes)."""
+    return relative.startswith("grader" + os.sep) and relative.endswith(".py")

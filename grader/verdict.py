@@ -96,6 +96,7 @@ class ExerciseVerdict:
     # Schedule exploration, when any: {"count": runs of the most explored driver, "strategy",
     # "replayed": bool, "seed": the failing (or replayed) seed or None, "replay": the command or None}
     schedules: dict | None = None
+    confinement: dict | None = None  # what protected the runs: Landlock ABI, fs/signals/net, uid, process_cap
 
     @property
     def failures(self) -> tuple[CheckResult, ...]:
@@ -116,6 +117,7 @@ class ExerciseVerdict:
             "file": self.file,
             "message": self.message,
             **({"schedules": dict(self.schedules)} if self.schedules else {}),
+            **({"confinement": dict(self.confinement)} if self.confinement else {}),
         }
 
     @classmethod
@@ -134,6 +136,7 @@ class ExerciseVerdict:
             file=data.get("file", ""),
             message=data.get("message", ""),
             schedules=data.get("schedules"),
+            confinement=data.get("confinement"),
         )
 
 
