@@ -18,6 +18,8 @@ COMMANDS: dict[str, str] = {
     "reset": "reset",
     "solution": "solution",
     "check": "check",
+    "new": "new",
+    "release": "release",
     "batch": "batch",
 }
 
