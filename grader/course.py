@@ -30,6 +30,8 @@ RESERVED_NAMES = frozenset({"all", "check", "list", "hint", "reset", "watch", "s
 # fmt: on
 NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 UPGRADE = "pip install -U mp-course"
+# How a platform that can hide results (Gradescope) shows an exercise's or a check's result to students.
+VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
 # A known bug must fail, so it cannot be expected to pass; "error" is the grader's own fault.
 BUG_CATEGORIES = tuple(c for c in CATEGORIES if c not in ("pass", "error"))
 
@@ -145,6 +147,12 @@ class Exercise:
     @property
     def has_checks(self) -> bool:
         return self.tests.is_file()
+    visibility: str = "visible"  # one of VISIBILITIES: when students see this exercise's results on Gradescope
+    check_visibility: tuple[tuple[str, str], ...] = ()  # (check name, visibility): checks shown otherwise
+
+    def visibility_of(self, check_name: str) -> str:
+        """The visibility of one check: its own if course.yaml gives one, else the exercise's."""
+        return dict(self.check_visibility).get(check_name, self.visibility)
 
 
 @dataclass(frozen=True)
@@ -292,7 +300,7 @@ class _Reader:
                  schedules: int = 1) -> Exercise:
         required = ("id", "slug", "title", "topic", "file", "tests", "hint")
         more = ("solution", "points", "timeout", "start_methods", "limits", "known_bugs", "correct_variants",
-                "schedules")
+                "schedules", "visibility", "check_visibility")
         k = self.mapping(node, at, required, required + more)
         p = f"{at}."  # prefix of every field of this exercise
         hint = self.text(k["hint"], f"{p}hint").strip()
@@ -318,6 +326,8 @@ class _Reader:
             correct_variants=tuple(self.file(v, f"{p}correct_variants[{i}]") for i, v in enumerate(variants)),
             schedules=self.optional(k, "schedules", self.schedules, schedules, p),
             where=self.where,
+            visibility=self.optional(k, "visibility", self.visibility, "visible", p),
+            check_visibility=self.optional(k, "check_visibility", self.check_visibility, (), p),
         )
 
     def known_bug(self, node: Node, at: str) -> KnownBug:
@@ -429,6 +439,17 @@ class _Reader:
             self.fail(node, at, f"expected a whole number from 1 to 1000, got {_describe(node)}.",
                       f"write `{at.rsplit('.', 1)[-1]}: 8` (1 runs each driver once, unperturbed).")
         return value
+
+    def visibility(self, node: Node, at: str) -> str:
+        value = self.string(node, at)
+        if value not in VISIBILITIES:
+            self.fail(node, at, f"'{value}' is not a visibility.", f"use one of {', '.join(VISIBILITIES)}.")
+        return value
+
+    def check_visibility(self, node: Node, at: str) -> tuple[tuple[str, str], ...]:
+        """{check name: visibility}; the names are the hidden module's (`grade export` checks them)."""
+        keys = self.mapping(node, at, (), None)
+        return tuple((name, self.visibility(value, f"{at}.{name}")) for name, value in keys.items())
 
     def positive(self, node: Node, at: str) -> float:
         return self.number(node, at, positive=True)

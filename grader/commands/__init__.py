@@ -21,6 +21,8 @@ COMMANDS: dict[str, str] = {
     "new": "new",
     "release": "release",
     "batch": "batch",
+    "report": "report",
+    "export": "export",
 }
 
 

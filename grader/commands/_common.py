@@ -37,6 +37,16 @@ def emit(text: str, output: Path | None = None) -> None:
     output.write_text(text + "\n")
 
 
+def write_step_summary(run) -> None:
+    """With --format github inside a GitHub Actions job: the Markdown summary, appended where the job reads it."""
+    path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if not path:
+        return
+    from ..report import github
+    with open(path, "a", encoding="utf-8") as summary:
+        summary.write(github.summary(run) + "\n")
+
+
 def is_tty() -> bool:
     try:
         return sys.stdout.isatty()

@@ -10,7 +10,17 @@ from .. import progress
 from ..course import START_METHODS, load_course
 from ..report import FORMATS, render, render_error
 from ..verdict import Status
-from ._common import EXIT_ERROR, EXIT_FAIL, EXIT_PASS, add_course_option, emit, find_course, is_tty, manners
+from ._common import (
+    EXIT_ERROR,
+    EXIT_FAIL,
+    EXIT_PASS,
+    add_course_option,
+    emit,
+    find_course,
+    is_tty,
+    manners,
+    write_step_summary,
+)
 
 NEXT_STEP = "Next: {id} — `grade {id}`"
 ALL_DONE_STEP = "Every exercise passes: run `grade` to see the final word."
@@ -70,7 +80,10 @@ def run(args) -> int:
     run = grade(course, exercises, args.submission, options, on_exercise=_streamer(style) if stream else None)
     if args.submission is None:
         progress.record(course, run)
-    emit(render(run, args.format, verbose=args.verbose, streamed=stream, **style), args.output)
+    emit(render(run, args.format, verbose=args.verbose, streamed=stream, visibility=visibility(exercises),
+                **style), args.output)
+    if args.format == "github":
+        write_step_summary(run)
     if text_out and args.output is None and args.submission is None and run.status is Status.PASS:
         _next_step(course, exercises[-1], style)
     if run.status is Status.ERROR:
@@ -86,6 +99,11 @@ def error_document(args, message: str) -> None:
             emit(document, getattr(args, "output", None))
         except OSError as error:  # an --output that cannot be written: say so, never a traceback
             print(f"grade: cannot write {args.output}: {error.strerror}", file=sys.stderr)
+
+
+def visibility(exercises) -> dict[str, dict[str, str]]:
+    """course.yaml's visibility per exercise ("*") and per check, for the formats that can hide results."""
+    return {e.id: {"*": e.visibility, **dict(e.check_visibility)} for e in exercises}
 
 
 def _count(text: str) -> int:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import inspect
 from types import ModuleType
 
-from grader.report import exercism, gradescope, junit, text
+from grader.report import exercism, github, gradescope, junit, text
 from grader.report import json as json_report
 from grader.verdict import RunVerdict
 
-FORMATS = ("text", "json", "junit", "gradescope", "exercism")
+FORMATS = ("text", "json", "junit", "gradescope", "exercism", "github")
 
 _MODULES: dict[str, ModuleType] = {
     "text": text,
@@ -22,6 +22,7 @@ _MODULES: dict[str, ModuleType] = {
     "junit": junit,
     "gradescope": gradescope,
     "exercism": exercism,
+    "github": github,
 }
 
 

@@ -5,11 +5,17 @@ points are split evenly across its check names, so the tests of an exercise add 
 max_score; a check earns its share only if it passed under every start method. Gradescope
 knows only "passed" and "failed", so a check not run, or one the grader could not judge,
 is "failed" with a message that says which. The top-level `score` is the grader's own.
+
+Visibility comes from the course (course.yaml `visibility` and `check_visibility`), handed
+in as plain data: `{exercise id: {"*": the exercise's, check name: the check's}}`. The
+summary in `output` names only exercises whose every test is visible, and the total only
+when everything is, so it never gives away what a hidden test would.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 
 from grader.report._common import (
     grader_error_message,
@@ -25,15 +31,23 @@ MAX_OUTPUT_LINES = 15
 NOT_YOUR_FAULT = "This is a problem in the grader or the course, not in your code. Please tell your instructor."
 
 
-def render(run: RunVerdict, indent: int | None = 2) -> str:
+def render(run: RunVerdict, indent: int | None = 2,
+           visibility: Mapping[str, Mapping[str, str]] | None = None) -> str:
     """results.json as Gradescope documents it; student output stays hidden from stdout."""
     tests = []
+    shown: set[str] = set()  # exercises whose every test is visible
     for index, ex in enumerate(run.exercises, start=1):
-        tests += _tests(index, ex)
+        rules = (visibility or {}).get(ex.exercise, {})
+        exercise_tests = _tests(index, ex)
+        for test, name in zip(exercise_tests, _check_names(ex), strict=True):
+            test["visibility"] = rules.get(name or "*", rules.get("*", "visible"))
+        if all(t["visibility"] == "visible" for t in exercise_tests):
+            shown.add(ex.exercise)
+        tests += exercise_tests
     results = {
         "score": round(run.score, 4),
         "execution_time": round(sum(ex.duration_s for ex in run.exercises), 2),
-        "output": _summary(run),
+        "output": _summary(run, shown),
         "stdout_visibility": "hidden",
         "tests": tests,
     }
@@ -78,6 +92,14 @@ def _tests(index: int, ex: ExerciseVerdict) -> list[dict]:
     return tests
 
 
+def _check_names(ex: ExerciseVerdict) -> list[str | None]:
+    """The check name behind each of `_tests(ex)`, in order (None for an exercise-wide test)."""
+    groups = group_checks(ex.checks)
+    if ex.status is Status.ERROR or not groups:
+        return [None]
+    return [group.name for group in groups]
+
+
 def _test(num: str, name: str, passed: bool, score: float, max_score: float, output: str) -> dict:
     return {
         "name": name,
@@ -90,9 +112,11 @@ def _test(num: str, name: str, passed: bool, score: float, max_score: float, out
     }
 
 
-def _summary(run: RunVerdict) -> str:
+def _summary(run: RunVerdict, shown: set[str] | None = None) -> str:
     lines = []
     for ex in run.exercises:
+        if shown is not None and ex.exercise not in shown:
+            continue
         if ex.status is Status.ERROR:
             state = "could not be graded (grader error)"
         else:
@@ -100,7 +124,7 @@ def _summary(run: RunVerdict) -> str:
             passed = sum(g.status is Status.PASS for g in groups)
             state = f"{passed} of {len(groups)} checks pass"
         lines.append(f"{ex.exercise}: {number(ex.score)}/{number(ex.max_score)} · {state}")
-    if len(run.exercises) > 1:
+    if len(run.exercises) > 1 and (shown is None or len(shown) == len(run.exercises)):
         passed = sum(ex.status is Status.PASS for ex in run.exercises)
         lines.append(f"Total {number(run.score)}/{number(run.max_score)} · "
                      f"{passed} of {len(run.exercises)} exercises pass")
