@@ -146,11 +146,24 @@ def test_progress_counts_students_and_failures(graded):
     assert "1 not graded" in last  # the corrupt zip
 
 
+def _graders_running() -> list[str]:
+    """This process's descendants that are grade runs (multiprocessing's own helpers are not ours to judge)."""
+    found = []
+    for child in psutil.Process().children(recursive=True):
+        try:
+            line = " ".join(child.cmdline())
+        except psutil.Error:
+            continue
+        if "-m grader" in line or "sandbox_child" in line:
+            found.append(line)
+    return found
+
+
 def test_nothing_is_left_behind(graded):
     _, _, _, out = graded
     assert not list(out.glob(".unzip-*")), "unpacked zips are removed"
     assert not list(out.rglob("*.partial"))
-    assert psutil.Process().children(recursive=True) == []
+    assert _graders_running() == [], "every student's grade process and its sandboxes are gone"
 
 
 def test_a_second_run_resumes_and_regrades_only_what_changed(graded, tmp_path):
