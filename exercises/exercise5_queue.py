@@ -42,6 +42,14 @@ def drain(q, timeout):
     raise NotImplementedError
 
 
+def take_ready(q):
+    """Take every item that is in `q` right now, WITHOUT ever waiting: stop at the first
+    get the queue cannot answer at once. Return the items in order (an empty queue: []).
+    """
+    # TODO: q.get_nowait() raises queue.Empty when nothing is there
+    raise NotImplementedError
+
+
 def snapshot(q):
     """Return {"empty": q.empty(), "full": q.full(), "size": q.qsize()}, with "size"
     None where qsize() is not implemented (it raises NotImplementedError on macOS).

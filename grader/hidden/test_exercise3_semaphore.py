@@ -9,7 +9,9 @@ creates, and sets `target` to its number of permits; it also counts the processe
 started and notes the first join(). So the number of visitors seen inside at once is
 structural, not a race: a correct Semaphore(3) always shows 3, a Lock or Semaphore(1)
 always 1, visitors started and joined one at a time 1, a semaphore never used every
-visitor. Only a gate the driver cannot see (a Manager's semaphore, say) can leave the
+visitor. A Manager's Semaphore counts too: the driver notes it where the student asks the
+manager for it, and the probe logs its proxy's acquire/release like a SemLock's (the
+manager's server process is not a visitor). Only a gate the driver cannot see can leave the
 room waiting in vain: after HOLD_S without any progress it stops holding anyone.
 """
 
@@ -18,10 +20,12 @@ import sys
 import time
 
 from grader.checks import check, children, driver, expect, first_at, max_overlap, student_calls
-from grader.probe import record
+from grader.probe import record, transparent
 
 LIMIT, VISITORS = 3, 6
 FAIL_VISITORS, FAIL_ON = 3, 2  # in the failure run, the 2nd visit raises
+MANAGED_GATES = ("Lock", "RLock", "Semaphore", "BoundedSemaphore")
+_MP_DIR = os.path.dirname(os.path.abspath(os.__file__)) + os.sep + "multiprocessing" + os.sep
 HOLD_S = 5.0  # a wait without any progress this long gives up: never, for a correct solution
 
 # ----------------------------------------------------------------------------- the room the drivers pass
@@ -115,45 +119,70 @@ def _run_watching(call, room):
     The first Semaphore/BoundedSemaphore sets room.target to its permits (a Lock or RLock
     to 1, unless a semaphore comes too). Returns (call's result, [(type, permits, semlock)]).
     """
-    from multiprocessing import process, synchronize
+    from multiprocessing import managers, process, synchronize
 
     original_init = synchronize.SemLock.__init__
     original_start, original_join = process.BaseProcess.start, process.BaseProcess.join
     me = os.getpid()
     gates = []
 
+    def note(kind_name, value, gate):
+        gates.append((kind_name, value, gate))
+        semaphores = [g for g in gates if g[0] in ("Semaphore", "BoundedSemaphore")]
+        chosen = semaphores[0] if semaphores else gates[0]
+        room.target.value = max(1, min(chosen[1], room.visitors))
+
+    @transparent
     def noting_init(self, kind, value, maxvalue, *args, **kwargs):
         original_init(self, kind, value, maxvalue, *args, **kwargs)
         if os.getpid() == me and _created_by_student(self):
-            kind_name = type(self).__name__
-            gates.append((kind_name, value, self))
-            semaphores = [g for g in gates if g[0] in ("Semaphore", "BoundedSemaphore")]
-            chosen = semaphores[0] if semaphores else gates[0]
-            room.target.value = max(1, min(chosen[1], room.visitors))
+            note(type(self).__name__, value, self)
 
+    @transparent
     def counting_start(self):
-        if os.getpid() == me:
+        # A Manager starts its server process with start() too: that one is not a visitor.
+        if os.getpid() == me and not sys._getframe(1).f_code.co_filename.startswith(_MP_DIR):
             room.started.value += 1
         return original_start(self)
 
+    @transparent
     def noting_join(self, *args, **kwargs):
         if os.getpid() == me:
             room.joining.value = 1
         return original_join(self, *args, **kwargs)
 
+    # A Manager's Semaphore (or Lock) lives in the manager's process: note it where it is asked for.
+    managed = {name: managers.SyncManager.__dict__[name] for name in MANAGED_GATES}
+
+    def noting_managed(name):
+        original = managed[name]
+
+        def make(manager, *args, **kwargs):
+            proxy = original(manager, *args, **kwargs)
+            if os.getpid() == me and sys._getframe(1).f_code.co_filename == os.environ.get("GRADER_STUDENT_FILE"):
+                value = args[0] if args else kwargs.get("value", 1)
+                note(name, value if name in ("Semaphore", "BoundedSemaphore") else 1, proxy)
+            return proxy
+
+        return make
+
     synchronize.SemLock.__init__ = noting_init
     process.BaseProcess.start, process.BaseProcess.join = counting_start, noting_join
+    for name in MANAGED_GATES:
+        setattr(managers.SyncManager, name, noting_managed(name))
     try:
         return call(), gates
     finally:
         synchronize.SemLock.__init__ = original_init
         process.BaseProcess.start, process.BaseProcess.join = original_start, original_join
+        for name, original in managed.items():
+            setattr(managers.SyncManager, name, original)
 
 
-def _value(semlock):
+def _value(gate):
     try:
-        return semlock._semlock._get_value()
-    except Exception:  # noqa: BLE001 - a platform without sem_getvalue: unknown
+        return gate._semlock._get_value()
+    except Exception:  # noqa: BLE001 - a platform without sem_getvalue, or a Manager's proxy: unknown
         return None
 
 

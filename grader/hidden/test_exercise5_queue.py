@@ -3,7 +3,8 @@
 Drivers (run in the sandbox) call the student's functions and report plain data;
 checks (run in the grader) judge it, together with the probe's log of queue and process
 calls. Order: the calls that cannot hang first; then the producer/consumer runs (a
-consumer that never stops hangs them); then drain() (a get() without timeout hangs);
+consumer that never stops hangs them); then drain() and take_ready() (a get() without a
+timeout hangs them);
 last the classic deadlock of joining a child before getting its big item.
 """
 
@@ -11,10 +12,12 @@ import os
 from multiprocessing import queues
 
 from grader.checks import check, children, driver, expect, fail, first_at, judge_error, raised, student_calls
+from grader.drivers import budget
 
 FILL_ITEMS = list("abcdefgh")
 FILL_ROOM = 5
 DRAIN_ITEMS = [("item", i) for i in range(6)]
+READY_ITEMS = ["x", "y", "z"]
 THREE = (2, 3, 5)  # run(n_producers, n_consumers, per_producer) with more consumers than producers
 BIG_N, BIG_SIZE = 2, 256 * 1024  # each item far above a pipe's 64 KiB buffer
 
@@ -103,9 +106,10 @@ def fill_queue(student):
     q = multiprocessing.Queue(FILL_ROOM)
     count = student.fill(q, list(FILL_ITEMS))
     held = []
+    wait = budget()  # the student's feeder thread flushes the items: a share of the deadline, not a fixed delay
     for _ in range(min(count, FILL_ROOM) if isinstance(count, int) else 0):
         try:
-            held.append(q.get(timeout=5.0))
+            held.append(q.get(timeout=wait))
         except queue.Empty:
             break
     return {"count": count, "held": held}
@@ -137,6 +141,15 @@ def drain_queue(student):
 
     q = _preloaded(multiprocessing.Queue(), list(DRAIN_ITEMS))
     return student.drain(q, 0.2)
+
+
+@driver
+def ready_items(student):
+    import multiprocessing
+
+    ready = student.take_ready(_preloaded(multiprocessing.Queue(), list(READY_ITEMS)))
+    empty = raised(student.take_ready, multiprocessing.Queue())
+    return {"ready": ready, "empty": empty}
 
 
 @driver
@@ -280,6 +293,40 @@ def test_drain(obs):
     got = [tuple(x) if isinstance(x, list) else x for x in got]
     expect(got == DRAIN_ITEMS, "wrong_result",
            f"drain() of a queue holding {DRAIN_ITEMS} returned {got}; expected them all, in order.")
+
+
+READY_HANG = ("take_ready() waits forever in q.get(): a get() that may wait never returns on an empty queue. "
+              "Call q.get_nowait(): it answers at once, and raises queue.Empty when nothing is there.")
+
+
+@check("get_nowait() takes what is there and raises queue.Empty at once: take_ready() never waits",
+       uses=ready_items, expects_error=True, on_timeout=READY_HANG)
+def test_take_ready(obs):
+    if obs.error is not None:
+        _judge_with_advice(obs)
+    ready, empty = obs.value["ready"], obs.value["empty"]
+    ready = [tuple(x) if isinstance(x, list) else x for x in ready] if isinstance(ready, list) else ready
+    expect(ready == READY_ITEMS, "wrong_result",
+           f"take_ready() of a queue holding {READY_ITEMS} returned {ready!r}; expected them all, in order.")
+    if empty[0] == "raised":
+        advice = _exception_advice(_Raised(empty[1], empty[2]))
+        fail("crash", f"take_ready() of an empty queue raised {empty[1]}: {empty[2]}. "
+                      + (advice or "get_nowait() raises queue.Empty there: catch it and return []."))
+    expect(empty[1] == [], "wrong_result", f"take_ready() of an empty queue returned {empty[1]!r}; expected [].")
+    waited = student_calls(obs, "queue.get")
+    expect(not waited, "wrong_result",
+           f"take_ready() called q.get() (at {waited[0].where if waited else '?'}), which may wait: with a "
+           "timeout it waits that long on an empty queue, without one for ever. Take with q.get_nowait(), "
+           "which answers at once.", where=first_at(waited))
+    expect(student_calls(obs, "queue.get_nowait"), "wrong_result",
+           "take_ready() never called q.get_nowait(): take each ready item with it, and stop at queue.Empty.")
+
+
+class _Raised:
+    """The shape _exception_advice reads, for an exception a driver caught."""
+
+    def __init__(self, type_name, message):
+        self.type, self.message = type_name, message
 
 
 BIG_HANG = (
