@@ -7,7 +7,7 @@ task_done/join). With no schedule set, `point` returns at once. With one, the pr
 may sleep there, and the seed alone decides when and how long, so a schedule replays:
 
 - "random" (rr's chaos mode, adapted): each point is delayed with probability P_DELAY,
-  by a power of two between 1 ms and MAX_DELAY_MS, drawn on a log scale.
+  by a power of two between 1 ms and 2**MAX_DELAY_EXP ms, drawn on a log scale.
 - "pct" (after PCT, ASPLOS'10): each process gets a priority from the seed and its
   *name* (not its pid, which differs between a run and its replay); a process of lower
   priority sleeps PCT_STEP_MS per level below the top at each of its points, so that
@@ -39,14 +39,14 @@ import os
 import time
 
 P_DELAY = 0.1  # chance that a point is delayed ("random")
-MAX_DELAY_EXP = 7  # delays of 1, 2, 4, ... 128 ms
+MAX_DELAY_EXP = 6  # delays of 1, 2, 4, ... 64 ms
 PCT_LEVELS = 4  # priority levels; level 0 never waits
-PCT_STEP_MS = 3  # sleep per level below the top, at each point
-PCT_CHANGE_MS = 64  # the sleep at a priority change point
+PCT_STEP_MS = 2  # sleep per level below the top, at each point
+PCT_CHANGE_MS = 48  # the sleep at a priority change point
 PCT_CHANGES = 2  # d - 1 change points: bugs of depth 3
 PCT_HORIZON = 40  # change points are drawn among a process's first this many points
 BUDGET_SHARE = 0.2  # at most this share of a run's timeout is spent sleeping
-BUDGET_CAP_MS = 1000  # and never more than this, whatever the timeout
+BUDGET_CAP_MS = 250  # and never more than this, whatever the timeout
 FILE_NAME = "schedule.json"
 
 POINTS = frozenset({

@@ -303,6 +303,7 @@ def test_successful(obs):
 
 
 @check("every result is collected inside the with-block", uses=with_block, expects_error=True,
+       schedules=8,  # a slow task is still running when the block ends
        on_timeout="Leaving `with Pool(...) as pool:` calls pool.terminate(): the tasks still queued or running "
                   "are thrown away, so a get() after the block waits for a result that never comes. Call get() "
                   "on every result inside the block.")

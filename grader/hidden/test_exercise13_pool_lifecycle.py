@@ -14,6 +14,10 @@ deterministic with gates, not with sleeps racing each other:
   quick work). Only terminate() ends them early; close() and join() let them run to the
   end, which the probe records as finished tasks (pool.task events are only written when
   a task returns, never for a worker terminated mid-task).
+
+Why gates here and not schedules (grader/schedule.py): each check needs one situation
+(a task unfinished when the pool is terminated; work still queued at cancel()), and a
+gate opened by an event creates it every time; a seeded delay only makes it likely.
 """
 
 import contextlib

@@ -13,6 +13,12 @@ visitor. A Manager's Semaphore counts too: the driver notes it where the student
 manager for it, and the probe logs its proxy's acquire/release like a SemLock's (the
 manager's server process is not a visitor). Only a gate the driver cannot see can leave the
 room waiting in vain: after HOLD_S without any progress it stops holding anyone.
+
+Why a gate here and not schedules (grader/schedule.py): the checks need LIMIT visitors
+inside at the same moment, for a correct semaphore, every time. Random delays at the
+synchronisation points only make such a moment more or less likely; the room makes it
+certain (it waits for an event, the room full, never for a time). Schedules still run on
+top of it (more orders of acquire and release), but they cannot replace it.
 """
 
 import os

@@ -7,6 +7,7 @@ of the sending end) is the last one.
 """
 
 import os
+import time
 
 from grader.checks import check, children, driver, expect, fail, first_at, judge_error, student_calls
 
@@ -14,6 +15,8 @@ NUMBERS = [3, 1, 4, 1, 5, 9, 2, 6]
 BIG = "x" * 70_000  # larger than a pipe's buffer: it must still arrive whole
 ITEMS = [0, "one", (2, "two"), {"three": 3}, BIG, 5.5, b"six", "last"]
 DIE_AFTER = 3
+PAUSED_ITEMS = [0, "one", (2, "two"), {"three": 3}, 5.5, b"six", "last"]  # small: a sender never blocks
+PAUSE_MAX_S = 3.0  # longest the pausing sender waits for the receiver to wait: only a receiver that never does
 
 HUNG_IN_RECV = (
     "The parent waits in recv() for a message that will never come: recv() raises EOFError only when the "
@@ -30,6 +33,59 @@ def dying_sender(conn, items):
     for item in items[:DIE_AFTER]:
         conn.send(item)
     os._exit(1)
+
+
+class PausingSender:
+    """A sender that pauses: it sends half the items, then waits until the parent is seen waiting
+    for more (in recv(), or a poll() that found nothing), then sends the rest and closes.
+
+    A pause is what a real sender does (it computes the next message); a receiver that takes an
+    empty pipe for the end of the conversation (poll() with a timeout, check-then-act) stops
+    there and loses the rest, every time, however fast the machine. A correct receiver blocks
+    in recv(), which releases the sender at once.
+    """
+
+    def __init__(self):
+        import multiprocessing
+
+        self.waiting = multiprocessing.RawValue("i", 0)
+
+    def __call__(self, conn, items):
+        half = len(items) // 2
+        for item in items[:half]:
+            conn.send(item)
+        deadline = time.monotonic() + PAUSE_MAX_S
+        while not self.waiting.value and time.monotonic() < deadline:
+            time.sleep(0.002)
+        for item in items[half:]:
+            conn.send(item)
+        conn.close()
+
+
+def _noting_waits(call, sender):
+    """Run call() while telling `sender` when this process waits on a pipe that has nothing to read."""
+    from multiprocessing import connection
+
+    me = os.getpid()
+    cls = connection.Connection
+    original_poll, original_recv_bytes = cls._poll, cls._recv_bytes
+
+    def poll(conn, timeout):
+        ready = original_poll(conn, timeout)
+        if os.getpid() == me and not ready:
+            sender.waiting.value = 1
+        return ready
+
+    def recv_bytes(conn, *a, **k):
+        if os.getpid() == me and not original_poll(conn, 0):
+            sender.waiting.value = 1  # about to block in recv(): the sender may go on
+        return original_recv_bytes(conn, *a, **k)
+
+    cls._poll, cls._recv_bytes = poll, recv_bytes
+    try:
+        return call()
+    finally:
+        cls._poll, cls._recv_bytes = original_poll, original_recv_bytes
 
 
 # ----------------------------------------------------------------------------- drivers
@@ -80,6 +136,12 @@ def _recording_pipes(call, *args):
 @driver
 def one_way(student):
     return _recording_pipes(student.one_way, list(ITEMS))
+
+
+@driver
+def pausing_sender(student):
+    sender = PausingSender()
+    return _noting_waits(lambda: _recording_pipes(student.one_way, list(PAUSED_ITEMS), sender), sender)
 
 
 @driver
@@ -226,6 +288,25 @@ def test_sender_child_joined(obs):
     expect(not unjoined, "lifecycle",
            f"The sender {unjoined} was never joined: join() it before one_way() returns.",
            where=first_at(student_calls(obs, "process.start")))
+
+
+# ----------------------------------------------------------------------------- checks: a sender that pauses
+
+
+@check("a sender that pauses halfway: one_way() still receives every message", uses=pausing_sender,
+       expects_error=True, leftovers_ok=True, on_timeout=HUNG_IN_RECV)
+def test_sender_pauses(obs):
+    if obs.error is not None:
+        _judge_receiver_error(obs, "While the sender paused")
+    got = obs.value["got"]
+    expect(isinstance(got, list), "wrong_result", f"one_way() should return a list; it returned {got!r}.")
+    half = len(PAUSED_ITEMS) // 2
+    expect(got == PAUSED_ITEMS, "wrong_result",
+           f"The grader's sender sent {half} messages, paused until your code was waiting for more, then sent "
+           f"the other {len(PAUSED_ITEMS) - half}; one_way() returned {len(got)}: {got!r}. An empty pipe is not the end of the "
+           "conversation (a poll() that times out, or one that finds nothing, only says \"nothing yet\"): "
+           "keep calling recv() until it raises EOFError, which comes once every sending end is closed.",
+           where=first_at([e for e in student_calls(obs, "pipe.recv") if e.pid == obs.value["parent"]]))
 
 
 # ----------------------------------------------------------------------------- checks: the sender dies (last)
