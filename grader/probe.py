@@ -205,6 +205,7 @@ def _patch_all() -> None:
         "multiprocessing.managers": _patch_managers,
         "multiprocessing.sharedctypes": _patch_sharedctypes,
         "multiprocessing.resource_tracker": _patch_resource_tracker,
+        "socket": _patch_socket,
     }
     for name, patch in patchers.items():
         if name in sys.modules:
@@ -313,6 +314,8 @@ class _noting_refusal:
 
 
 def _plain_target(target):
+    if isinstance(target, tuple):  # a socket address
+        return ":".join(str(part) for part in target[:2])
     try:
         return os.path.abspath(os.fspath(target))
     except TypeError:
@@ -326,6 +329,21 @@ def _refusal_noted(original, what: str):
             return original(target, *args, **kwargs)
 
     return wrapper
+
+
+def _patch_socket() -> None:
+    """A TCP connect or bind the sandbox refused (Landlock) is logged with the student's line."""
+    import socket
+
+    for name in ("connect", "bind"):
+        original = getattr(socket.socket, name)
+
+        def wrapper(self, address, *, _original=original, _what=name):
+            with _noting_refusal(_what, address):
+                return _original(self, address)
+
+        functools.update_wrapper(wrapper, original)
+        setattr(socket.socket, name, wrapper)
 
 
 _SHELLS = ("sh", "bash", "dash", "zsh", "ksh")

@@ -231,7 +231,8 @@ def _shown_path(path: Path) -> str:
 
 
 _REFUSED = {"write": "write to {}", "rename": "rename {}", "remove": "remove {}", "truncate": "truncate {}",
-            "link": "link {}", "signal": "send a signal to process {} (not one of its own)"}
+            "link": "link {}", "signal": "send a signal to process {} (not one of its own)",
+            "connect": "connect to {} over TCP", "bind": "listen on {} over TCP"}
 
 
 def escape_message(changed: list[str], escapes: list) -> str:
@@ -252,7 +253,7 @@ def escape_message(changed: list[str], escapes: list) -> str:
             found.append(line)
     if refused:
         parts.append("Your code tried to " + "; ".join(refused[:8]) + ". The sandbox refused: code under test may "
-                     "write only in its own folder and signal only its own processes.")
+                     "write only in its own folder, signal only its own processes, and use no network.")
     if bypass:
         parts.append("Your code " + "; ".join(bypass[:8]) + ". Going around Python's own file and process "
                      "functions is not allowed in a graded submission: use multiprocessing and open().")

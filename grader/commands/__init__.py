@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "batch": "batch",
     "report": "report",
     "export": "export",
+    "doctor": "doctor",
 }
 
 

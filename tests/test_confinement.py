@@ -1,0 +1,325 @@
+"""The kernel's confinement of student code (issue 7): hostile submissions graded end to end.
+
+Each submission is the reference solution of exercise 1 with an attack from
+tests/hostile/confinement/ appended, so the attack is its only fault. Every one is aimed at a
+copy of the course in tmp_path (never the real one), and the whole copy is hashed before and
+after. A test skips only where this machine's kernel lacks the feature it relies on.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import psutil
+import pytest
+from conftest import ROOT, copy_course
+
+from grader import confinement
+from grader.course import Limits
+from grader.observations import RAISED, RETURNED
+from grader.sandbox import Sandbox
+
+ATTACKS = ROOT / "tests" / "hostile" / "confinement"
+ABI, WHY = confinement.landlock_abi()
+TAMPER_CHECK = "your code leaves the course's files alone"
+
+needs_fs = pytest.mark.skipif(ABI < 1, reason=f"no Landlock on this kernel: {WHY}")
+needs_scopes = pytest.mark.skipif(ABI < 6, reason=f"Landlock ABI {ABI} has no signal scope (needs 6, Linux 6.12)")
+needs_net = pytest.mark.skipif(ABI < 4, reason=f"Landlock ABI {ABI} has no TCP rules (needs 4, Linux 6.7)")
+needs_cap = pytest.mark.skipif(
+    not confinement.cgroup_available() and os.getuid() == 0,
+    reason="no writable pids cgroup and running as root: only the poll holds the process cap")
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _submission(tmp_path: Path, attack: str) -> Path:
+    folder = tmp_path / "submission"
+    folder.mkdir(exist_ok=True)
+    path = folder / "exercise1_process.py"
+    path.write_text((ROOT / "solutions" / "exercise1_process.py").read_text() + "\n\n"
+                    + (ATTACKS / "_targets.py").read_text() + "\n\n" + (ATTACKS / f"{attack}.py").read_text())
+    return path
+
+
+def _course_files(root: Path) -> list[str]:
+    """What the issue's attack aims at: every .py under grader/, solutions/*.py, course.yaml."""
+    files = [str(p.relative_to(root)) for p in (root / "grader").rglob("*.py") if "__pycache__" not in p.parts]
+    files += [str(p.relative_to(root)) for p in (root / "solutions").glob("*.py")]
+    return sorted(files) + ["course.yaml"]
+
+
+def _tree_hash(root: Path) -> dict[str, str]:
+    """Every file of the course copy, by content (the grader's own .grade/ and caches aside)."""
+    found = {}
+    for path in root.rglob("*"):
+        relative = path.relative_to(root)
+        if path.is_file() and relative.parts[0] != ".grade" and "__pycache__" not in relative.parts:
+            found[str(relative)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return found
+
+
+def _changed(before: dict, after: dict) -> list[str]:
+    return sorted(k for k in before.keys() | after.keys() if before.get(k) != after.get(k))
+
+
+def _grade(root: Path, submission: Path, *args: str, env: dict | None = None, mark: str = "") -> tuple:
+    full_env = dict(os.environ, HOSTILE_TARGET=str(root), HOSTILE_FILES="\n".join(_course_files(root)),
+                    HOSTILE_MARK=mark or uuid.uuid4().hex, **(env or {}))
+    proc = subprocess.run(
+        [sys.executable, "-m", "grader", "exercise1", "--submission", str(submission), "--course", str(root),
+         "--timeout", "5", *args], capture_output=True, text=True, timeout=180, env=full_env)
+    return proc
+
+
+def _json(proc) -> dict:
+    assert proc.stdout.strip(), proc.stderr[-2000:]
+    return json.loads(proc.stdout)
+
+
+def _tamper_message(verdict: dict) -> str:
+    found = [c for c in verdict["checks"] if c["name"] == TAMPER_CHECK]
+    assert found, [c["name"] for c in verdict["checks"]]
+    assert found[0]["status"] == "fail" and found[0]["category"] == "crash"
+    return found[0]["message"]
+
+
+def _marked(mark: str) -> list[psutil.Process]:
+    """The submission's processes (the `grade` process itself, which carries the mark too, aside)."""
+    found = []
+    for p in psutil.process_iter():
+        try:
+            if p.environ().get("HOSTILE_MARK") == mark and p.cmdline()[1:3] != ["-m", "grader"]:
+                found.append(p)
+        except (psutil.Error, OSError):
+            continue
+    return found
+
+
+@pytest.fixture
+def course_copy(tmp_path) -> Path:
+    return copy_course(tmp_path / "course")
+
+
+# --------------------------------------------------------------------------- the course cannot be changed
+
+TAMPERING = {  # attack -> what the verdict must name
+    "walkup_append": "write to",
+    "ctypes_write": "through ctypes",
+    "shell_append": "shell command",
+    "rename_over_check": "test_exercise1_process.py",
+    "deletes_course_yaml": "remove",
+}
+
+
+@needs_fs
+@pytest.mark.parametrize("attack", sorted(TAMPERING))
+def test_tampering_is_refused_and_named(attack, course_copy, tmp_path):
+    before = _tree_hash(course_copy)
+    proc = _grade(course_copy, _submission(tmp_path, attack), "--format", "json", "--start-method", "fork")
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    verdict = _json(proc)
+    assert verdict["status"] == "fail"
+    assert TAMPERING[attack] in _tamper_message(verdict)
+    assert _changed(before, _tree_hash(course_copy)) == [], "a course file was changed"
+    assert not (course_copy / ".grade" / "replaced").exists(), "refused, so nothing had to be restored"
+
+
+@pytest.mark.parametrize("attack", ["walkup_append", "ctypes_write", "shell_append", "deletes_course_yaml"])
+def test_without_landlock_the_snapshot_restores_and_names_every_changed_file(attack, course_copy, tmp_path):
+    """The fallback (macOS, old kernels): compared by content after the run, whatever wrote."""
+    before = _tree_hash(course_copy)
+    proc = _grade(course_copy, _submission(tmp_path, attack), "--format", "json", "--start-method", "fork",
+                  env={confinement.ENV_SWITCH: "0"})
+    assert proc.returncode == 1, proc.stderr[-2000:]
+    message = _tamper_message(_json(proc))
+    assert "put them back" in message and "course.yaml" in message
+    assert _changed(before, _tree_hash(course_copy)) == []
+    assert (course_copy / "exercises" / "exercise1_process.py").read_bytes() == (
+        ROOT / "exercises" / "exercise1_process.py").read_bytes(), "the student's folder is never touched"
+
+
+# --------------------------------------------------------------------------- the grader cannot be reached
+
+
+@needs_scopes
+def test_killing_the_grader_and_forging_its_results_is_refused(course_copy, tmp_path):
+    results = tmp_path / "results" / "results.json"
+    results.parent.mkdir()
+    mark = uuid.uuid4().hex
+    proc = _grade(course_copy, _submission(tmp_path, "kills_grader_forges_results"), "--format", "gradescope",
+                  "--output", str(results), env={"HOSTILE_OUTPUT": str(results)}, mark=mark)
+    assert proc.returncode == 1, (proc.returncode, proc.stderr[-2000:])
+    written = json.loads(results.read_text())
+    assert "FORGED" not in results.read_text()
+    assert written["tests"], "the real verdict, with its checks"
+    tamper = [t for t in written["tests"] if TAMPER_CHECK in t.get("name", "")]
+    assert tamper and "send a signal" in tamper[0]["output"] and "results.json" in tamper[0]["output"]
+    assert _marked(mark) == []
+
+
+@needs_scopes
+def test_signals_to_the_parent_the_grader_and_its_group_are_refused(course_copy, tmp_path):
+    mark = uuid.uuid4().hex
+    proc = _grade(course_copy, _submission(tmp_path, "signals_grader"), "--format", "json", mark=mark)
+    assert proc.returncode == 1, (proc.returncode, proc.stderr[-2000:])
+    message = _tamper_message(_json(proc))
+    assert message.count("send a signal") >= 3, message  # the parent, the grader, the group
+    assert _marked(mark) == [], "processes of the submission are still running"
+
+
+@needs_net
+def test_a_tcp_connect_is_refused_by_default(course_copy, tmp_path):
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+        proc = _grade(course_copy, _submission(tmp_path, "tcp_connect"), "--format", "json", "--start-method", "fork",
+                      env={"HOSTILE_PORT": str(port)})
+        listener.settimeout(0.2)
+        with pytest.raises(TimeoutError):
+            listener.accept()
+    assert proc.returncode == 1
+    assert f"connect to 127.0.0.1:{port} over TCP" in _tamper_message(_json(proc))
+
+
+@needs_net
+def test_an_exercise_with_network_true_may_connect(course_copy, tmp_path):
+    manifest = course_copy / "course.yaml"
+    manifest.write_text(manifest.read_text().replace("output_kb: 64}", "output_kb: 64, network: true}", 1))
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        port = listener.getsockname()[1]
+        proc = _grade(course_copy, _submission(tmp_path, "tcp_connect"), "--format", "json", "--start-method", "fork",
+                      env={"HOSTILE_PORT": str(port)})
+        listener.settimeout(5)
+        connection, _ = listener.accept()
+        connection.close()
+    verdict = _json(proc)
+    assert proc.returncode == 0, verdict
+    assert verdict["confinement"]["net"] is False and "network: true" in verdict["confinement"]["why"]
+
+
+# --------------------------------------------------------------------------- the process cap
+
+
+@needs_cap
+def test_a_fork_bomb_never_exceeds_the_cap(course_copy, tmp_path):
+    cap = Limits().processes
+    mark = uuid.uuid4().hex
+    peak, done = [0], threading.Event()
+
+    def watch():
+        while not done.is_set():
+            peak[0] = max(peak[0], len(_marked(mark)))
+            time.sleep(0.02)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        proc = _grade(course_copy, _submission(tmp_path, "fork_bomb"), "--format", "json", "--start-method", "fork",
+                      mark=mark)
+    finally:
+        done.set()
+        watcher.join()
+    verdict = _json(proc)
+    assert proc.returncode == 1
+    failures = [c for c in verdict["checks"] if c["status"] == "fail"]
+    assert failures and failures[0]["category"] == "resource", failures
+    assert verdict["confinement"]["process_cap"] == "cgroup"
+    assert 0 < peak[0] <= cap, f"{peak[0]} processes at once against a cap of {cap}"
+    assert _marked(mark) == []
+
+
+# --------------------------------------------------------------------------- neighbours and litter
+
+VICTIM = "def write(text):\n    open('secret.txt', 'w').write(text)\n    return __import__('os').getcwd()\n"
+THIEF = "def read(path):\n    return open(path).read()\n"
+DRIVERS = "def call(student, name, *args):\n    return getattr(student, name)(*args)\n"
+
+
+@needs_fs
+def test_a_sandbox_cannot_read_a_neighbours_scratch_files(tmp_path):
+    (tmp_path / "victim.py").write_text(VICTIM)
+    (tmp_path / "thief.py").write_text(THIEF)
+    (tmp_path / "drivers_mod.py").write_text(DRIVERS)
+    with Sandbox(tmp_path / "victim.py", "victim", tmp_path / "drivers_mod.py", "fork", 10) as victim, \
+            Sandbox(tmp_path / "thief.py", "thief", tmp_path / "drivers_mod.py", "fork", 10) as thief:
+        wrote = victim.run("call", "write", "the answers")
+        assert wrote.outcome == RETURNED
+        secret = Path(wrote.value) / "secret.txt"
+        assert secret.read_text() == "the answers"  # there, while both sandboxes run
+        stolen = thief.run("call", "read", str(secret))
+        own = thief.run("call", "read", str(thief._scratch / "work" / "thief.py"))
+    assert stolen.outcome == RAISED and stolen.error.type == "PermissionError", stolen
+    assert own.outcome == RETURNED, "its own folder stays readable"
+
+
+LEAVES_LITTER = """
+import multiprocessing, time
+_lock, _queue = multiprocessing.Lock(), multiprocessing.Queue()
+_manager = multiprocessing.Manager()
+time.sleep(60)
+"""
+
+
+def test_no_litter_is_left_in_the_temporary_folder_or_dev_shm(course_copy, tmp_path):
+    """A clean run and a killed one (semaphores and a Manager's socket held at the deadline)."""
+    tmp = tmp_path / "systmp"
+    tmp.mkdir()
+    killed = tmp_path / "killed" / "exercise1_process.py"
+    killed.parent.mkdir()
+    killed.write_text(LEAVES_LITTER)
+    shm_before = set(os.listdir("/dev/shm"))
+    for submission in (ROOT / "solutions" / "exercise1_process.py", killed):
+        proc = _grade(course_copy, submission, "--format", "json", "--timeout", "3", env={"TMPDIR": str(tmp)})
+        assert proc.returncode in (0, 1), proc.stderr[-2000:]
+    assert list(tmp.iterdir()) == [], "pymp-* folders, sockets or scratch folders left behind"
+    new = {n for n in set(os.listdir("/dev/shm")) - shm_before if n.startswith("sem.mp-grade-")}
+    if new:  # another grader on this machine may be running: only what stays is left behind
+        time.sleep(3)
+        new &= set(os.listdir("/dev/shm"))
+    assert new == set(), "semaphores left in /dev/shm"
+
+
+# --------------------------------------------------------------------------- on this machine
+
+
+@pytest.mark.skipif(ABI < 6, reason=f"Landlock ABI {ABI} < 6: not every confinement is available here")
+def test_on_this_kernel_every_confinement_is_active():
+    proc = subprocess.run(
+        [sys.executable, "-m", "grader", "exercise1", "--submission", str(ROOT / "solutions" / "exercise1_process.py"),
+         "--format", "json", "--course", str(ROOT)], capture_output=True, text=True, timeout=180)
+    verdict = _json(proc)
+    assert proc.returncode == 0, verdict
+    held = verdict["confinement"]
+    assert held["landlock_abi"] == ABI and held["fs"] and held["signals"] and held["net"], held
+    expected_cap = "cgroup" if confinement.cgroup_available() else "poll"
+    assert held["process_cap"] == expected_cap, held
+
+
+def test_grade_doctor_tries_the_confinement_for_real():
+    proc = subprocess.run([sys.executable, "-m", "grader", "doctor", "--format", "json"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["landlock_abi"] == ABI
+    tried = report["trial"]["tried"]
+    assert tried["write inside"] == "allowed"
+    if ABI >= 1:
+        assert tried["write outside"] == "refused"
+    if ABI >= 6:
+        assert tried["signal the parent"] == "refused"
+    if ABI >= 4:
+        assert tried["tcp connect"] == "refused"
