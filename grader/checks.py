@@ -24,18 +24,20 @@ import re
 from dataclasses import dataclass
 
 from .drivers import driver, raised, run_as_script  # noqa: F401 - re-exported for hidden modules
+from .i18n import N_, _, ngettext  # noqa: F401 - re-exported for hidden modules
 from .observations import DIED, NOT_RUN, RAISED, RESOURCE, TIMEOUT, Event, Observation, ProcessStack
 
 MULTIPROCESSING_MARK = os.sep + "multiprocessing" + os.sep
 GRADER_MARK = os.path.dirname(os.path.abspath(__file__)) + os.sep
 
-# Messages that tests import rather than retype.
-NOT_IMPLEMENTED = "{function}() still raises NotImplementedError: fill in the TODO in {file}."
-NOT_DEFINED = "{file} defines no {function}(): write it as the exercise's stub describes."
-HANG = "Your code did not finish within {timeout} (it hung: a deadlock or an endless wait)."
-LEFTOVER = "When your code returned, {count} process(es) it started were still running:"
-OUTPUT_CAP = ("Your code printed {printed} bytes; at most {limit} are kept. Remove debugging prints "
-              "(or print less in loops).")
+# Messages that tests import rather than retype: English msgids, translated where used (`_(HANG)`).
+NOT_IMPLEMENTED = N_("{function}() still raises NotImplementedError: fill in the TODO in {file}.")
+HANG = N_("Your code did not finish within {timeout} (it hung: a deadlock or an endless wait).")
+LEFTOVER = N_("When your code returned, {count} process(es) it started were still running:")
+OUTPUT_CAP = N_("Your code printed {printed} bytes; at most {limit} are kept. Remove debugging prints "
+                "(or print less in loops).")
+NOT_DEFINED = N_("{file} defines no {function}(): write it as the exercise's stub describes.")
+DURING_CHECK = N_("during this check")  # where a crash happened; an import says "while being imported"
 
 
 class CheckFailure(Exception):
@@ -94,44 +96,49 @@ def expect(condition, category: str, message: str, where: str | None = None) -> 
 def judge_outcome(obs: Observation, spec: CheckSpec) -> None:
     """Fail (or skip) the check for the outcomes every exercise treats alike."""
     if obs.outcome == NOT_RUN:
+        # obs.detail is one of the sandbox's constant reasons (English msgids): matched, then translated.
         category = "timeout" if "hung" in obs.detail else "resource" if "limit" in obs.detail else "crash"
-        raise NotRun(category, f"Not run: {obs.detail}.")
+        raise NotRun(category, _("Not run: {reason}.").format(reason=_(obs.detail)))
     if obs.outcome == TIMEOUT:
         text, where = describe_hang(obs)
-        fail("timeout", text + (f"\n{spec.on_timeout}" if spec.on_timeout else ""), where)
+        fail("timeout", text + (f"\n{_(spec.on_timeout)}" if spec.on_timeout else ""), where)
+    when = getattr(spec, "when", DURING_CHECK)  # a msgid: the import's spec says "while being imported"
+    when = _(when)
     if obs.outcome == DIED:
-        fail("crash", f"Your code ended the Python process during this check: {obs.detail}. "
-                      "Return from your function instead of calling sys.exit() or os._exit().")
+        fail("crash", _("Your code ended the Python process {when}: {detail}. Return from your function "
+                        "instead of calling sys.exit() or os._exit().").format(when=when, detail=obs.detail))
     if obs.outcome == RESOURCE:
-        fail("resource", f"{obs.detail}. The check was stopped.")
+        fail("resource", _("{detail}. The check was stopped.").format(detail=obs.detail))
     if obs.outcome == RAISED and not spec.expects_error:
-        judge_error(obs)
+        judge_error(obs, when)
     if obs.output_exceeded:
-        fail("resource", OUTPUT_CAP.format(printed=obs.output_bytes, limit=obs.output_limit))
+        fail("resource", _(OUTPUT_CAP).format(printed=obs.output_bytes, limit=obs.output_limit))
     if obs.leftovers and not spec.leftovers_ok:
         fail("lifecycle", describe_leftovers(obs), _leftover_where(obs))
 
 
-def judge_error(obs: Observation) -> None:
+def judge_error(obs: Observation, when: str | None = None) -> None:
     error = obs.error
     where = f"{obs.student_file}:{error.line}" if error.line else None
     if error.type == "NotImplementedError" and error.raised_in_student_file:
-        fail("not_implemented", NOT_IMPLEMENTED.format(function=error.function, file=obs.student_file), where)
+        fail("not_implemented", _(NOT_IMPLEMENTED).format(function=error.function, file=obs.student_file), where)
     module = obs.student_file.removesuffix(".py")
     missing = re.fullmatch(rf"module '{re.escape(module)}' has no attribute '(\w+)'", error.message or "")
     if error.type == "AttributeError" and missing and not error.raised_in_student_file:
         # An empty file, or one without this function: not done yet, not a crash in the hidden check.
-        fail("not_implemented", NOT_DEFINED.format(file=obs.student_file, function=missing.group(1)))
+        fail("not_implemented", _(NOT_DEFINED).format(file=obs.student_file, function=missing.group(1)))
     if error.type == "MemoryError":
-        fail("resource", "Your code ran out of memory (the limit is per process). Are you building a "
-                         "very large list, or starting work in an endless loop?", where)
+        fail("resource", _("Your code ran out of memory (the limit is per process). Are you building a "
+                           "very large list, or starting work in an endless loop?"), where)
     if error.type == "SystemExit":
-        fail("crash", f"Your code called sys.exit({error.exit_code if error.exit_code is not None else ''}) "
-                      "during this check. Return a value instead of exiting.", where)
+        code = error.exit_code if error.exit_code is not None else ""
+        fail("crash", _("Your code called sys.exit({code}) {when}. Return a value instead of exiting.").format(
+            code=code, when=when or _(DURING_CHECK)), where)
     detail = error.traceback
     if error.remote_traceback:
-        detail += "\nIn the worker process:\n" + error.remote_traceback
-    fail("crash", f"Your code raised {error.type}: {error.message}\n{detail}", where)
+        detail += "\n" + _("In the worker process:") + "\n" + error.remote_traceback
+    fail("crash", _("Your code raised {type}: {message}").format(type=error.type, message=error.message)
+         + f"\n{detail}", where)
 
 
 # --------------------------------------------------------------------------- describing processes
@@ -151,49 +158,55 @@ def _grouped(items: list[tuple[str, str]]) -> list[str]:
     order: dict[str, list[str]] = {}
     for who, what in items:
         order.setdefault(what, []).append(who)
-    lines = []
-    for what, whos in order.items():
-        verb = "were" if len(whos) > 1 else "was"
-        lines.append(f"  - {', '.join(whos)} {what.replace('{was}', verb)}")
-    return lines
+    return ["  - " + _sentence(", ".join(whos), what, len(whos)) for what, whos in order.items()]
+
+
+def _sentence(who: str, what: str, count: int) -> str:
+    return ngettext("{who} was {what}", "{who} were {what}", count).format(who=who, what=what)
 
 
 def describe_process(obs: Observation, stack: ProcessStack) -> tuple[str, str | None]:
     """One line: which process, where in the student's file, in which multiprocessing call."""
     who, what, where = _describe_parts(obs, stack)
-    return f"{who} {what.replace('{was}', 'was')}", where
+    return _sentence(who, what, 1), where
 
 
 def _describe_parts(obs: Observation, stack: ProcessStack) -> tuple[str, str, str | None]:
+    """(who, what it was doing, where): `what` completes "{who} was {what}"."""
     # No pid: the same hang under fork and spawn should read the same (the report merges them).
-    who = f"{stack.name}{' (daemon)' if stack.daemon else ''}"
+    who = stack.name + (_(" (daemon)") if stack.daemon else "")
     frames, index = innermost_student_frame(stack, obs.student_file)
     if frames is None:
         last = stack.threads[0][-1] if stack.threads and stack.threads[0] else None
         started = next((e.where for e in obs.events if e.kind == "process.start" and e.get("child") == stack.pid
                         and e.where), None)
-        at = f" (started at {started})" if started else ""
+        at = _(" (started at {where})").format(where=started) if started else ""
         if last is not None and last.file.startswith("<frozen importlib"):
-            return who, f"{{was}} still starting up{at}, importing modules", started
-        inside = f" inside {_library_call(last)}" if last else ""
-        return who, f"{{was}} not running your code{inside}{at}", started
+            return who, _("still starting up{started}, importing modules").format(started=at), started
+        if last:
+            return who, _("not running your code inside {call}{started}").format(
+                call=_library_call(last), started=at), started
+        return who, _("not running your code{started}").format(started=at), started
     frame = frames[index]
     where = f"{obs.student_file}:{frame.line}"
     code = obs.source_line(frame.line)
     below = [f for f in frames[index + 1:] if GRADER_MARK not in f.file]  # a hidden module's wrapper is not it
     called = below[0] if below else None
-    waiting = f", waiting in {_library_call(called)}" if called and _is_library(called.file) else ""
-    quoted = f": `{code}`" if code else ""
-    return who, f"{{was}} at {where} in {frame.function}(){quoted}{waiting}", where
+    what = _("at {where} in {function}()").format(where=where, function=frame.function)
+    if code:
+        what += _(": `{code}`").format(code=code)
+    if called and _is_library(called.file):
+        what += _(", waiting in {call}").format(call=_library_call(called))
+    return who, what, where
 
 
 def describe_hang(obs: Observation) -> tuple[str, str | None]:
     limit = obs.limit_s or obs.duration_s  # the limit, never the measured time ("within 11 s" for 10 s)
     timeout = f"{limit:g} s"
-    lines = [HANG.format(timeout=timeout)]
+    lines = [_(HANG).format(timeout=timeout)]
     first_where = None
     if not obs.stacks:
-        lines.append("No process could report where it was.")
+        lines.append(_("No process could report where it was."))
     parts = []
     for stack in obs.stacks:
         who, what, where = _describe_parts(obs, stack)
@@ -203,26 +216,26 @@ def describe_hang(obs: Observation) -> tuple[str, str | None]:
 
 
 def describe_leftovers(obs: Observation) -> str:
-    lines = [LEFTOVER.format(count=len(obs.leftovers))]
+    lines = [_(LEFTOVER).format(count=len(obs.leftovers))]
     parts = []
     for leftover in obs.leftovers:
         if leftover.stack is not None:
-            who, what, _ = _describe_parts(obs, leftover.stack)
+            who, what, _where = _describe_parts(obs, leftover.stack)
         else:
-            kind = "daemon" if leftover.daemon else "non-daemon" if leftover.daemon is False else "process"
-            who, what = f"{leftover.name} ({kind})", "{was} running"
+            kind = _("daemon") if leftover.daemon else _("non-daemon") if leftover.daemon is False else _("process")
+            who, what = f"{leftover.name} ({kind})", _("running")
         parts.append((who, what))
     lines += _grouped(parts)
-    lines.append("The grader stopped them. Join every process you start (and shut down every Pool "
-                 "and Manager) before your function returns; a non-daemon process still running "
-                 "keeps a program from exiting.")
+    lines.append(_("The grader stopped them. Join every process you start (and shut down every Pool "
+                   "and Manager) before your function returns; a non-daemon process still running "
+                   "keeps a program from exiting."))
     return "\n".join(lines)
 
 
 def _leftover_where(obs: Observation) -> str | None:
     for leftover in obs.leftovers:
         if leftover.stack is not None:
-            _, where = describe_process(obs, leftover.stack)
+            _who, where = describe_process(obs, leftover.stack)
             if where:
                 return where
     return None
@@ -278,7 +291,7 @@ def max_overlap(intervals: list[tuple[float, float]]) -> int:
     """The largest number of intervals open at one instant."""
     points = sorted([(b, 1) for b, _ in intervals] + [(e, -1) for _, e in intervals], key=lambda p: (p[0], p[1]))
     best = current = 0
-    for _, step in points:
+    for _at, step in points:
         current += step
         best = max(best, current)
     return best

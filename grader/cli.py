@@ -12,15 +12,17 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import sys
 from pathlib import Path
 
-from . import __version__
+from . import __version__, i18n
 from .commands import COMMANDS, load
 from .commands._common import EXIT_ERROR, EXIT_PASS
 from .course import CourseError
+from .i18n import N_, _
 
-USAGE_EXAMPLES = """\
+USAGE_EXAMPLES = N_("""\
 examples:
   grade                           where you stand, and what to do next
   grade exercise1                 grade your exercises/ file for exercise 1 (or: grade process)
@@ -29,9 +31,10 @@ examples:
   grade hint exercise1            a hint for exercise 1
   grade watch                     grade the current exercise each time you save it
   grade reset exercise1           put the original stub back (your file is kept in .grade/backups/)
+  grade --lang zh exercise1       the same, in Chinese (--lang en|zh; default: the course's, then LANG)
   grade check                     (instructors) stubs fail, solutions pass, known bugs are caught
   grade exercise1 --submission solutions/exercise1_process.py --format json
-"""
+""")
 
 
 class UsageError(Exception):
@@ -47,32 +50,42 @@ class _Parser(argparse.ArgumentParser):
 OVERVIEW_OPTIONS = {"--course": 1, "--no-color": 0}
 # Commands that run the student's code in the sandbox (the overview does when all is done).
 GRADING_COMMANDS = frozenset({"grade", "watch", "check", "overview"})
-WINDOWS_MESSAGE = ("grade: the sandbox cannot protect a run on native Windows, so grade does not run here. "
+WINDOWS_MESSAGE = (N_("grade: the sandbox cannot protect a run on native Windows, so grade does not run here. "
                    "Use WSL (Windows Subsystem for Linux): install it, open the course folder in a WSL "
-                   "terminal, and run grade there.")
+                   "terminal, and run grade there."))
 
 
 def build_parser(command: str) -> argparse.ArgumentParser:
     module = load(command)
     if command == "grade":
-        lines = "\n".join(f"  {name:<12} {load(name).HELP}" for name in COMMANDS)
+        lines = "\n".join(f"  {name:<12} {_(load(name).HELP)}" for name in COMMANDS)
+        epilog = _("commands (each with its own --help):\n{commands}").format(commands=lines)
         parser = _Parser(
-            prog="grade", description="Grade multiprocessing exercises with hidden checks.",
-            epilog=f"commands (each with its own --help):\n{lines}\n\n{USAGE_EXAMPLES}",
-            formatter_class=argparse.RawDescriptionHelpFormatter)
-        parser.add_argument("--version", action="version", version=f"grade {__version__}")
+            prog="grade", description=_("Grade multiprocessing exercises with hidden checks."),
+            epilog=f"{epilog}\n\n{_(USAGE_EXAMPLES)}", formatter_class=argparse.RawDescriptionHelpFormatter)
+        parser.add_argument("--version", action="version", version=f"grade {__version__}",
+                            help=_("show the grader's version and exit"))
     else:
-        parser = _Parser(prog=f"grade {command}", description=module.HELP)
+        parser = _Parser(prog=f"grade {command}", description=_(module.HELP))
     module.configure(parser)
+    # Already taken out of argv by main(); declared here so that --help shows it.
+    parser.add_argument("--lang", choices=i18n.LANGUAGES, default=i18n.language(),
+                        help=_("the language of every text (default: the course's, then the locale's)"))
     parser.set_defaults(parser=parser, command=command)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    flag = _take_lang(argv)
+    with i18n.using(i18n.choose(flag, None if flag else _course_language(argv))):
+        return _main(argv)
+
+
+def _main(argv: list[str]) -> int:
     command = argv.pop(0) if argv and argv[0] in COMMANDS else _shorthand(argv)
     if command in GRADING_COMMANDS and sys.platform == "win32":
-        print(WINDOWS_MESSAGE, file=sys.stderr)
+        print(_(WINDOWS_MESSAGE), file=sys.stderr)
         return EXIT_ERROR
     parser = build_parser(command)
     try:
@@ -88,14 +101,14 @@ def main(argv: list[str] | None = None) -> int:
     except CourseError as error:
         return _error(args, str(error))
     except KeyboardInterrupt:
-        print("grade: interrupted", file=sys.stderr)
+        print(_("grade: interrupted"), file=sys.stderr)
         return 130
     except BrokenPipeError:  # `grade list | head`: the reader left; nothing more to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_PASS
     except Exception as error:
         if _grading_error(error):
-            return _error(args, f"the grader could not grade: {error}")
+            return _error(args, _("the grader could not grade: {error}").format(error=error))
         raise
 
 
@@ -123,6 +136,52 @@ def _shorthand(argv: list[str]) -> str:
         else:
             break
     return "grade" if rest else "overview"
+
+
+def _take_lang(argv: list[str]) -> str | None:
+    """Remove every valid `--lang X` / `--lang=X` from argv (before any `--`); the last X wins.
+
+    Taken out first so that it may stand anywhere (`grade --lang zh list`) and so that the
+    parsers' own words are already in that language. A value we do not know stays in argv,
+    for argparse to refuse with the list of choices.
+    """
+    chosen, i = None, 0
+    while i < len(argv) and argv[i] != "--":
+        arg = argv[i]
+        if arg == "--lang" and i + 1 < len(argv) and argv[i + 1] in i18n.LANGUAGES:
+            chosen = argv[i + 1]
+            del argv[i:i + 2]
+        elif arg.startswith("--lang=") and arg.partition("=")[2] in i18n.LANGUAGES:
+            chosen = arg.partition("=")[2]
+            del argv[i]
+        else:
+            i += 1
+    return chosen
+
+
+_LANGUAGE_LINE = re.compile(r"^language:[ \t]*[\"']?([A-Za-z]+)", re.MULTILINE)
+
+
+def _course_language(argv: list[str]) -> str | None:
+    """The course's `language:`, read before the parsers are built (their words depend on it).
+
+    Only the one top-level line is looked at, not the whole manifest: loading course.yaml
+    costs a third of a second here, and the command loads (and validates) it anyway.
+    """
+    given = None
+    for i, arg in enumerate(argv):
+        if arg == "--course" and i + 1 < len(argv):
+            given = Path(argv[i + 1])
+        elif arg.startswith("--course="):
+            given = Path(arg.partition("=")[2])
+    try:
+        from .commands._common import find_course
+        root = find_course(given)
+        path = root / "course.yaml" if root.is_dir() else root
+        found = _LANGUAGE_LINE.search(path.read_text(encoding="utf-8", errors="replace"))
+    except (CourseError, OSError):
+        return None
+    return found.group(1) if found and found.group(1) in i18n.LANGUAGES else None
 
 
 def _grading_error(error: Exception) -> bool:

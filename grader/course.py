@@ -18,6 +18,8 @@ from typing import NoReturn
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from . import i18n
+
 FORMAT_VERSION = 1
 START_METHODS = ("fork", "forkserver", "spawn")
 # fmt: off
@@ -169,6 +171,7 @@ class Course:
     exercises: tuple[Exercise, ...]  # the order is the curriculum
     schedules: int = 1  # default schedules per exercise
     rules: Rules = Rules()  # what `grade check` demands of each exercise
+    language: str = ""  # the course's default language (i18n.LANGUAGES); "": the student's locale decides
 
     @property
     def ids(self) -> tuple[str, ...]:
@@ -221,7 +224,11 @@ def load_course(path: str | Path = ".") -> Course:
         raise CourseError(shown, problem, line=mark.line + 1 if mark else None, fix=FIX_SYNTAX) from e
     except yaml.YAMLError as e:
         raise CourseError(shown, f"YAML error: {e}.", fix="save the file as plain UTF-8 text.") from e
-    return _Reader(shown, shown.resolve()).course(document)
+    course = _Reader(shown, shown.resolve()).course(document)
+    # Its texts in the language in use (English unless the command line chose another):
+    # course.<lang>.yaml beside course.yaml, read by grader/translations.py.
+    from .translations import translate
+    return translate(course, i18n.language())
 
 
 class _Reader:
@@ -246,7 +253,7 @@ class _Reader:
         keys = self.mapping(doc, "", required=("format_version",), allowed=None)
         self.format_version(keys["format_version"])  # first: a newer format may bring new keys
         top = ("format_version", "title", "welcome_message", "final_message", "defaults", "exercises")
-        top += ("rules",)
+        top += ("rules", "language")
         keys = self.mapping(doc, "", required=("format_version", "title", "exercises"), allowed=top)
         title = self.string(keys["title"], "title")
         welcome, final = (self.optional(keys, k, self.text, "") for k in ("welcome_message", "final_message"))
@@ -262,10 +269,12 @@ class _Reader:
             self.exercise(n, f"exercises[{i}]", timeout, methods, limits, schedules) for i, n in enumerate(items)
         )
         self.unique_names(items, exercises)
+        language = self.optional(keys, "language", self.language, "")
         return Course(
             self.root, self.path, FORMAT_VERSION, title, welcome, final, timeout, methods, limits, exercises,
             schedules,
             rules=self.rules(keys.get("rules")),
+            language=language,
         )
 
     def rules(self, node: Node | None) -> Rules:
@@ -413,6 +422,13 @@ class _Reader:
         value = self.text(node, at)
         if not value.strip():
             self.fail(node, at, "must not be empty.", FIX_TEXT)
+        return value
+
+    def language(self, node: Node, at: str) -> str:
+        value = self.string(node, at)
+        if value not in i18n.LANGUAGES:
+            self.fail(node, at, f"'{value}' is not a language the grader speaks.",
+                      f"write one of {', '.join(i18n.LANGUAGES)}, or leave it out to follow the student's locale.")
         return value
 
     def name(self, node: Node, at: str) -> str:

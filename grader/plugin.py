@@ -27,6 +27,7 @@ from . import schedule
 from .checks import CheckFailure, NotRun, judge_outcome
 from .course import Limits
 from .drivers import is_driver
+from .i18n import N_, _
 from .observations import DIED, RESOURCE, TIMEOUT, Observation
 
 OUTPUT_KEPT = 2000  # characters of a check's captured output carried into the verdict
@@ -141,7 +142,7 @@ class GraderPlugin:
         if observation.outcome in (TIMEOUT, DIED, RESOURCE):  # one failure, not one per check that shared it
             key = (job.exercise_id, observation.start_method, observation.driver, observation.seed)
             if key in self._fatal_reported:
-                raise NotRun(_CATEGORY_OF[observation.outcome], "Not run: the same run failed in the check above.")
+                raise NotRun(_CATEGORY_OF[observation.outcome], _("Not run: the same run failed in the check above."))
             self._fatal_reported.add(key)
         judge_outcome(observation, spec)
 
@@ -172,7 +173,8 @@ class GraderPlugin:
 
     def _observe(self, job: Job, start_method: str, driver: str, module) -> Observation:
         if job.missing:
-            raise CheckFailure("not_implemented", f"There is {job.missing}: add the file, then grade again.")
+            raise CheckFailure("not_implemented",
+                               _("There is {missing}: add the file, then grade again.").format(missing=job.missing))
         if (job.exercise_id, start_method) not in self._runs:
             asked: dict[str, int] = {}
             for value in vars(module).values():
@@ -188,10 +190,11 @@ class GraderPlugin:
                 self._import_reported.add(job.exercise_id)
                 raise _ImportFailed(runs.import_failure)
             category = "timeout" if runs.import_failure.outcome == TIMEOUT else "crash"
-            raise NotRun(category, f"Not run: {job.submission.name} could not be imported (see above).")
+            raise NotRun(category, _("Not run: {file} could not be imported (see above).").format(
+                file=job.submission.name))
         if driver not in runs.observations:
-            category, reason = runs.stopped or ("error", "its driver did not run")
-            raise NotRun(category, f"Not run: {reason}.")
+            category, reason = runs.stopped or ("error", N_("its driver did not run"))
+            raise NotRun(category, _("Not run: {reason}.").format(reason=_(reason)))  # a constant reason
         return runs.observations[driver]
 
     def _run_exercise(self, job: Job, drivers: dict[str, list[int]]) -> None:
@@ -279,7 +282,8 @@ class GraderPlugin:
         method = item.callspec.params.get("start_method") if hasattr(item, "callspec") else None
         runs = self._runs.get((job.exercise_id, method)) if method else None
         observation = runs.observations.get(spec.uses.__name__) if runs and spec else None
-        base = dict(exercise_id=job.exercise_id, name=spec.name if spec else item.name, start_method=method,
+        # The name is a msgid (a constant of the hidden module): translated here, as it is recorded.
+        base = dict(exercise_id=job.exercise_id, name=_(spec.name) if spec else item.name, start_method=method,
                     duration_s=observation.duration_s if observation else 0.0,
                     output=observation.output[:OUTPUT_KEPT] if observation else "")
         error = call.excinfo.value if call.excinfo else None
@@ -290,12 +294,12 @@ class GraderPlugin:
             return CheckRecord(status="pass", category="pass", **base)
         if isinstance(error, _ImportFailed):
             failure = error.observation
-            base.update(name=f"{job.submission.name} can be imported", output=failure.output[:OUTPUT_KEPT])
+            base.update(name=_("{file} can be imported").format(file=job.submission.name),
+                        output=failure.output[:OUTPUT_KEPT])
             try:
                 judge_outcome(failure, _IMPORT_SPEC)
             except CheckFailure as judged:
-                message = judged.message.replace("during this check", "while being imported")
-                return CheckRecord(status="fail", category=judged.category, message=message,
+                return CheckRecord(status="fail", category=judged.category, message=judged.message,
                                    location=judged.where, **base)
         if isinstance(error, CheckFailure):
             return CheckRecord(status="fail", category=error.category, message=error.message,
@@ -306,8 +310,8 @@ class GraderPlugin:
             return CheckRecord(status="fail", category=spec.category, message=str(error).split("\nassert")[0],
                                **base)
         text = call.excinfo.exconly() if call.excinfo else repr(error)
-        return CheckRecord(status="error", category="error", message=f"The hidden check itself failed: {text}",
-                           **base)
+        return CheckRecord(status="error", category="error",
+                           message=_("The hidden check itself failed: {error}").format(error=text), **base)
 
 
 def _as_the_student_names_it(record: CheckRecord, job: Job) -> CheckRecord:
@@ -334,7 +338,8 @@ class _ImportSpec:
     name = "import"
     leftovers_ok = False
     expects_error = False
-    on_timeout = "Code at the top level of your file runs on import: keep work inside functions."
+    on_timeout = N_("Code at the top level of your file runs on import: keep work inside functions.")
+    when = N_("while being imported")  # replaces "during this check" in the standard judgements
 
 
 _IMPORT_SPEC = _ImportSpec()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import psutil
 
+from .i18n import _
 from .observations import Frame
 from .probe import STACK_SIGNAL
 
@@ -84,12 +85,13 @@ def parse_faulthandler(text: str) -> tuple[tuple[Frame, ...], ...]:
 
 def describe_exit(status: int | None) -> str:
     if status is None:
-        return "the student's process stopped answering"
+        return _("the student's process stopped answering")
     if status < 0:
-        return f"the process was killed by {signal.Signals(-status).name}"
+        return _("the process was killed by {signal}").format(signal=signal.Signals(-status).name)
     if status >= 128 and status - 128 in signal.valid_signals():
         try:
-            return f"the process was killed by {signal.Signals(status - 128).name}"
+            return _("the process was killed by {signal}").format(signal=signal.Signals(status - 128).name)
         except ValueError:
             pass
-    return f"the process exited with status {status} before answering (sys.exit, os._exit or a closed channel)"
+    return _("the process exited with status {status} before answering (sys.exit, os._exit or a closed "
+             "channel)").format(status=status)

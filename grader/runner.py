@@ -23,11 +23,12 @@ from . import sandbox as sandbox_module
 from . import schedule
 from .confinement import weakest
 from .course import Course, Exercise
+from .i18n import N_, _
 from .plugin import CheckRecord, GraderPlugin, Job
 from .snapshot import Snapshot
 from .verdict import Category, CheckResult, ExerciseVerdict, RunVerdict, Status, exercise_status
 
-MISSING = "no {file} in the submission"  # a folder that lacks one exercise's file: that exercise is not done
+MISSING = N_("no {file} in the submission")  # a folder that lacks one exercise's file: that exercise is not done
 OnExercise = Callable[[int, int, Exercise, "ExerciseVerdict | None"], None]
 BACKSTOP_MARGIN_S = 60  # pytest-timeout's limit on one check, beyond the sandbox's own deadlines
 
@@ -66,7 +67,7 @@ def missing_message(course: Course, exercise: Exercise) -> str:
         shown = exercise.file.relative_to(course.root)
     except ValueError:
         shown = Path(exercise.file.name)
-    return MISSING.format(file=shown.as_posix())
+    return _(MISSING).format(file=shown.as_posix())
 
 
 def grade(course: Course, exercises: list[Exercise], submission: Path | None = None,
@@ -169,15 +170,16 @@ def _verdict(exercise: Exercise, job: Job, plugin: GraderPlugin, seconds: float,
     checks = [_check_result(r) for r in records]
     message = ""
     if exercise.id in plugin.collection_errors:
-        message = "The hidden checks of this exercise could not be loaded:\n" + plugin.collection_errors[exercise.id]
-        checks.append(CheckResult(name="the hidden checks load", status=Status.ERROR, category=Category.ERROR,
+        message = (_("The hidden checks of this exercise could not be loaded:") + "\n"
+                   + plugin.collection_errors[exercise.id])
+        checks.append(CheckResult(name=_("the hidden checks load"), status=Status.ERROR, category=Category.ERROR,
                                   message=message))
     elif not checks:
-        message = "The hidden checks of this exercise define no checks."
+        message = _("The hidden checks of this exercise define no checks.")
     escape = escape_message(changed, job.escapes)
     if escape:
         checks.append(CheckResult(
-            name="your code leaves the course's files alone", status=Status.FAIL, category=Category.CRASH,
+            name=_("your code leaves the course's files alone"), status=Status.FAIL, category=Category.CRASH,
             message=escape))
     checks_t = tuple(checks)
     status = Status.ERROR if message else exercise_status(checks_t)

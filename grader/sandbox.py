@@ -31,6 +31,7 @@ import psutil
 
 from . import confinement, plain
 from .course import Limits
+from .i18n import N_, _
 from .observations import (
     DIED,
     NOT_RUN,
@@ -183,7 +184,7 @@ class Sandbox:
             self.import_observation = None
         else:
             self.dead = True
-            self.dead_reason = "the module failed to import"
+            self.dead_reason = N_("the module failed to import")  # msgids: matched, translated when shown
         return self.import_observation
 
     def run(self, driver: str, *args, schedule: dict | None = None) -> Observation:
@@ -268,8 +269,8 @@ class Sandbox:
                                         f"{self.limits.processes})")
                 count = sum(1 for p in self._tree() if running(p))
                 if count > self.limits.processes:
-                    return ("resource", f"Your code had {count} processes running at once; the limit is "
-                                        f"{self.limits.processes}")
+                    return ("resource", _("Your code had {count} processes running at once; the limit is "
+                                          "{limit}").format(count=count, limit=self.limits.processes))
 
     def _parse_reply(self) -> dict | None:
         if len(self._reply_buffer) < 4:
@@ -326,12 +327,12 @@ class Sandbox:
         if reply == "timeout":
             stacks = self._dump_stacks([p for p in self._tree() if not self._is_helper(p)])
             self._kill_tree()
-            self.dead_reason = "your code hung in an earlier check"
+            self.dead_reason = N_("your code hung in an earlier check")
             return self._make(driver, TIMEOUT, duration=duration, stacks=stacks,
                               detail=f"no answer within {self.timeout:g} s")
         if isinstance(reply, tuple) and reply[0] == "resource":
             self._kill_tree()
-            self.dead_reason = "your code exceeded a limit in an earlier check"
+            self.dead_reason = N_("your code exceeded a limit in an earlier check")
             return self._make(driver, RESOURCE, duration=duration, detail=reply[1])
         status = self._proc.poll()
         if status is None:
@@ -340,7 +341,7 @@ class Sandbox:
             except subprocess.TimeoutExpired:
                 status = None
         self._kill_tree()
-        self.dead_reason = "your code ended its own process in an earlier check"
+        self.dead_reason = N_("your code ended its own process in an earlier check")
         return self._make(driver, DIED, duration=duration, detail=describe_exit(status))
 
     def _make(self, driver: str, outcome: str, *, duration: float = 0.0, value=None, error=None,
@@ -443,10 +444,10 @@ class Sandbox:
         try:
             command = " ".join(psutil.Process(pid).cmdline())
         except psutil.Error:
-            return "a process"
+            return _("a process")
         if "runpy.run_path" in command:
-            return f"your program ({self.student_file_name})"
-        return "a forked process" if "sandbox_child" in command else command.split(" ")[0].rsplit("/", 1)[-1]
+            return _("your program ({file})").format(file=self.student_file_name)
+        return _("a forked process") if "sandbox_child" in command else command.split(" ")[0].rsplit("/", 1)[-1]
 
     def _is_helper(self, p: psutil.Process) -> bool:
         """multiprocessing's resource tracker and fork server: the library's, not the student's."""
@@ -522,7 +523,7 @@ class Sandbox:
         if self._proc is None:
             return
         helpers_until = None
-        for _ in range(400):
+        for _attempt in range(400):
             procs = self._tree()
             if not procs:
                 break

@@ -10,6 +10,11 @@ import pytest
 from grader.course import load_course
 
 ROOT = Path(__file__).resolve().parents[1]
+# The tests read the grader's English unless they ask for Chinese (--lang zh): the locale of
+# the machine that runs them must not change what `grade` says (tests/test_i18n.py).
+for _variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
+    os.environ.pop(_variable, None)
+os.environ["LANG"] = "C.UTF-8"
 # Hanging variants cost one timeout each: the suite shortens it (students keep the default).
 BUG_TIMEOUT = float(os.environ.get("GRADER_TEST_TIMEOUT", "4"))
 

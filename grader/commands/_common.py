@@ -8,13 +8,14 @@ import sys
 from pathlib import Path
 
 from ..course import CourseError
+from ..i18n import _
 
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
 
 
 def add_course_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--course", type=Path, default=None, metavar="PATH",
-                        help="the course root or its course.yaml (default: found from the current folder)")
+                        help=_("the course root or its course.yaml (default: found from the current folder)"))
 
 
 def find_course(given: Path | None) -> Path:
@@ -24,8 +25,8 @@ def find_course(given: Path | None) -> Path:
     for folder in (here, *here.parents):
         if (folder / "course.yaml").is_file():
             return folder
-    raise CourseError(Path("course.yaml"), "no course.yaml in this folder or any folder above it.",
-                      fix="run grade from inside the course folder, or pass --course PATH.")
+    raise CourseError(Path("course.yaml"), _("no course.yaml in this folder or any folder above it."),
+                      fix=_("run grade from inside the course folder, or pass --course PATH."))
 
 
 def emit(text: str, output: Path | None = None) -> None:

@@ -17,9 +17,10 @@ import time
 from pathlib import Path
 
 from ..course import load_course
+from ..i18n import N_
 from ._common import EXIT_ERROR, EXIT_FAIL, EXIT_PASS, add_course_option, find_course
 
-HELP = "(instructors) grade a folder of submissions: verdicts, a gradebook CSV, a class report"
+HELP = N_("(instructors) grade a folder of submissions: verdicts, a gradebook CSV, a class report")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -10,9 +10,10 @@ from __future__ import annotations
 import time
 
 from ..course import load_course
+from ..i18n import N_, _
 from ._common import EXIT_ERROR, EXIT_PASS, add_course_option, find_course
 
-HELP = "(instructors) stubs fail, solutions pass, every known bug is caught"
+HELP = N_("(instructors) stubs fail, solutions pass, every known bug is caught")
 
 
 def configure(parser) -> None:

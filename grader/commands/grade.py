@@ -8,6 +8,7 @@ from pathlib import Path
 
 from .. import progress
 from ..course import START_METHODS, load_course
+from ..i18n import N_, _
 from ..report import FORMATS, render, render_error
 from ..verdict import Status
 from ._common import (
@@ -22,32 +23,32 @@ from ._common import (
     write_step_summary,
 )
 
-NEXT_STEP = "Next: {id} — `grade {id}`"
-ALL_DONE_STEP = "Every exercise passes: run `grade` to see the final word."
+NEXT_STEP = N_("Next: {id} — `grade {id}`")
+ALL_DONE_STEP = N_("Every exercise passes: run `grade` to see the final word.")
 GRADING_LINE = "grading {id} ({n}/{total})…"
 
-HELP = "grade exercises by id or slug (the shorthand `grade EXERCISE...`), or --all"
+HELP = N_("grade exercises by id or slug (the shorthand `grade EXERCISE...`), or --all")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("names", nargs="*", metavar="EXERCISE", help="exercise ids or slugs")
-    parser.add_argument("--all", action="store_true", help="grade every exercise of the course")
+    parser.add_argument("names", nargs="*", metavar="EXERCISE", help=_("exercise ids or slugs"))
+    parser.add_argument("--all", action="store_true", help=_("grade every exercise of the course"))
     parser.add_argument("--submission", type=Path, metavar="PATH",
-                        help="a file (one exercise) or a folder standing in for exercises/")
-    parser.add_argument("--format", choices=FORMATS, default="text", help="report format (default: text)")
+                        help=_("a file (one exercise) or a folder standing in for exercises/"))
+    parser.add_argument("--format", choices=FORMATS, default="text", help=_("report format (default: text)"))
     parser.add_argument("--start-method", action="append", choices=START_METHODS, dest="start_methods",
-                        metavar="METHOD", help="grade only under this start method (repeatable)")
+                        metavar="METHOD", help=_("grade only under this start method (repeatable)"))
     add_course_option(parser)
     parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
-                        help="override every exercise's time limit per check")
+                        help=_("override every exercise's time limit per check"))
     parser.add_argument("--schedules", type=_count, default=None, metavar="N",
-                        help="run every check's driver under N schedules (1 unperturbed, N-1 explored)")
+                        help=_("run every check's driver under N schedules (1 unperturbed, N-1 explored)"))
     parser.add_argument("--seed", type=_seed, default=None, metavar="S",
-                        help="replay one explored schedule, as a failure's report names it")
+                        help=_("replay one explored schedule, as a failure's report names it"))
     parser.add_argument("--output", type=Path, default=None, metavar="FILE",
-                        help="write the report to FILE instead of standard output")
-    parser.add_argument("-v", "--verbose", action="store_true", help="explain every failure, not only the first")
-    parser.add_argument("--no-color", action="store_true", help="plain text, no colours")
+                        help=_("write the report to FILE instead of standard output"))
+    parser.add_argument("-v", "--verbose", action="store_true", help=_("explain every failure, not only the first"))
+    parser.add_argument("--no-color", action="store_true", help=_("plain text, no colours"))
 
 
 def run(args) -> int:
@@ -56,17 +57,17 @@ def run(args) -> int:
     parser = args.parser
     course = load_course(find_course(args.course))
     if args.all and args.names:
-        parser.error("give exercise names or --all, not both")
+        parser.error(_("give exercise names or --all, not both"))
     if not args.all and not args.names:
-        parser.error("name an exercise to grade (e.g. `grade exercise1`), or use --all; `grade list` lists them")
+        parser.error(_("name an exercise to grade (e.g. `grade exercise1`), or use --all; `grade list` lists them"))
     exercises = list(course.exercises) if args.all else _unique(course.find(n) for n in args.names)
     course.require_checks(exercises)  # a student edition without hidden checks cannot grade here
     if args.submission is not None and args.submission.is_file() and len(exercises) > 1:
-        parser.error("--submission FILE grades one exercise; for several, give a folder holding their files")
+        parser.error(_("--submission FILE grades one exercise; for several, give a folder holding their files"))
     if args.submission is not None and not args.submission.exists():
-        parser.error(f"--submission {args.submission}: no such file or folder")
+        parser.error(_("--submission {path}: no such file or folder").format(path=args.submission))
     if args.seed is not None and args.schedules is not None:
-        parser.error("--seed replays one schedule: it cannot be combined with --schedules")
+        parser.error(_("--seed replays one schedule: it cannot be combined with --schedules"))
     options = Options(start_methods=tuple(args.start_methods) if args.start_methods else None, timeout=args.timeout,
                       schedules=args.schedules, seed=args.seed)
     first_time = args.submission is None and progress.first_run(course)
@@ -98,7 +99,8 @@ def error_document(args, message: str) -> None:
         try:
             emit(document, getattr(args, "output", None))
         except OSError as error:  # an --output that cannot be written: say so, never a traceback
-            print(f"grade: cannot write {args.output}: {error.strerror}", file=sys.stderr)
+            print(_("grade: cannot write {path}: {reason}").format(path=args.output, reason=error.strerror),
+                  file=sys.stderr)
 
 
 def visibility(exercises) -> dict[str, dict[str, str]]:
@@ -108,13 +110,14 @@ def visibility(exercises) -> dict[str, dict[str, str]]:
 
 def _count(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 1000:
-        raise argparse.ArgumentTypeError(f"expected a whole number from 1 to 1000, got {text!r}")
+        raise argparse.ArgumentTypeError(_("expected a whole number from 1 to 1000, got {text!r}").format(text=text))
     return int(text)
 
 
 def _seed(text: str) -> int:
     if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"expected a seed as a report gives it (a whole number), got {text!r}")
+        raise argparse.ArgumentTypeError(
+            _("expected a seed as a report gives it (a whole number), got {text!r}").format(text=text))
     return int(text)
 
 
@@ -144,7 +147,7 @@ def _next_step(course, exercise, style: dict) -> None:
     from ..report.text import finish
 
     upcoming = progress.next_exercise(course, after=exercise)
-    text = NEXT_STEP.format(id=upcoming.id) if upcoming else ALL_DONE_STEP
+    text = _(NEXT_STEP).format(id=upcoming.id) if upcoming else _(ALL_DONE_STEP)
     print("\n" + finish(text, style.get("width"), style.get("ascii_only", False)), flush=True)
 
 

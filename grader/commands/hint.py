@@ -3,18 +3,20 @@
 from __future__ import annotations
 
 from ..course import load_course
+from ..i18n import N_, _
 from ._common import EXIT_PASS, add_course_option, find_course
 
-HELP = "a hint for one exercise"
+HELP = N_("a hint for one exercise")
 
 
 def configure(parser) -> None:
-    parser.add_argument("exercise", metavar="EXERCISE", help="exercise id or slug")
+    parser.add_argument("exercise", metavar="EXERCISE", help=_("exercise id or slug"))
     add_course_option(parser)
 
 
 def run(args) -> int:
     course = load_course(find_course(args.course))
     exercise = course.find(args.exercise)
-    print(f"Hint for {exercise.id} ({exercise.title}):\n\n{exercise.hint}")
+    print(_("Hint for {exercise} ({title}):").format(exercise=exercise.id, title=exercise.title)
+          + f"\n\n{exercise.hint}")
     return EXIT_PASS

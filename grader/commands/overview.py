@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from .. import progress
 from ..course import Course, load_course
+from ..i18n import N_, _
 from ..progress import State
-from ..report.text import finish
+from ..report.text import columns, finish
 from ._common import (
     EXIT_ERROR,
     EXIT_FAIL,
@@ -23,24 +24,24 @@ from ._common import (
     terminal_width,
 )
 
-HELP = "where you stand: every exercise, your progress, and what to do next (also: `grade` alone)"
+HELP = N_("where you stand: every exercise, your progress, and what to do next (also: `grade` alone)")
 
 # Student-facing words, in one place.
 MARKS = {State.DONE: "✓", State.FAILING: "✗", State.EDITED: "•", State.NOT_STARTED: " ", State.MISSING: "!"}
-STATE_WORDS = {State.DONE: "done", State.FAILING: "failing", State.EDITED: "edited, not graded yet",
-               State.NOT_STARTED: "not started", State.MISSING: "file missing"}
-PROGRESS = "Progress: {bar}"
-NEXT = "Next: {id} · {title}"
-NEXT_FILE = "  file:    {file}"
-NEXT_COMMAND = "  command: grade {id}      (or `grade watch` to grade on every save)"
-NEXT_MISSING = "  The file is missing: `grade reset {id}` puts the original stub back."
-CONFIRMING = "Every exercise is marked done: grading them all once more, together…"
-CONFIRMED_FAIL = "Not everything passes after all; see above."
+STATE_WORDS = {State.DONE: N_("done"), State.FAILING: N_("failing"), State.EDITED: N_("edited, not graded yet"),
+               State.NOT_STARTED: N_("not started"), State.MISSING: N_("file missing")}
+PROGRESS = N_("Progress: {bar}")
+NEXT = N_("Next: {id} · {title}")
+NEXT_FILE = N_("  file:    {file}")
+NEXT_COMMAND = N_("  command: grade {id}      (or `grade watch` to grade on every save)")
+NEXT_MISSING = N_("  The file is missing: `grade reset {id}` puts the original stub back.")
+CONFIRMING = N_("Every exercise is marked done: grading them all once more, together…")
+CONFIRMED_FAIL = N_("Not everything passes after all; see above.")
 
 
 def configure(parser) -> None:
     add_course_option(parser)
-    parser.add_argument("--no-color", action="store_true", help="plain text, no colours")
+    parser.add_argument("--no-color", action="store_true", help=_("plain text, no colours"))
 
 
 def run(args) -> int:
@@ -53,7 +54,7 @@ def run(args) -> int:
         progress.mark_welcomed(course)
     entries = progress.entries(course)
     if all(e.state is State.DONE for e in entries) and not progress.all_done_confirmed(course):
-        _show("\n".join(out + [CONFIRMING]))
+        _show("\n".join(out + [_(CONFIRMING)]))
         return _confirm(course, args)
     _show("\n".join(out + [render(course, entries)]))
     if all(e.state is State.DONE for e in entries) and course.final_message.strip():
@@ -64,25 +65,27 @@ def run(args) -> int:
 def render(course: Course, entries: list[progress.Entry]) -> str:
     """The overview as plain text (marks in Unicode; `finish` makes them ASCII if need be)."""
     done = sum(e.state is State.DONE for e in entries)
-    lines = [course.title, PROGRESS.format(bar=progress.bar(done, len(entries))), "", *rows(entries)]
+    lines = [course.title, _(PROGRESS).format(bar=progress.bar(done, len(entries))), "", *rows(entries)]
     upcoming = next((e for e in entries if e.state is not State.DONE), None)
     if upcoming is not None:
         ex = upcoming.exercise
-        lines += ["", NEXT.format(id=ex.id, title=ex.title), NEXT_FILE.format(file=progress.relative(course, ex.file))]
-        lines.append(NEXT_MISSING.format(id=ex.id) if upcoming.state is State.MISSING
-                     else NEXT_COMMAND.format(id=ex.id))
+        lines += ["", _(NEXT).format(id=ex.id, title=ex.title),
+                  _(NEXT_FILE).format(file=progress.relative(course, ex.file))]
+        lines.append(_(NEXT_MISSING).format(id=ex.id) if upcoming.state is State.MISSING
+                     else _(NEXT_COMMAND).format(id=ex.id))
     return "\n".join(lines)
 
 
 def rows(entries: list[progress.Entry], shown: list[progress.Entry] | None = None) -> list[str]:
     """One line per exercise of `shown` (default: all), aligned over all of `entries`."""
     id_width = max(len(e.exercise.id) for e in entries)
-    title_width = min(max(len(e.exercise.title) for e in entries), 48)
+    title_width = min(max(columns(e.exercise.title) for e in entries), 48)  # a Chinese character takes two
     lines = []
     for e in entries if shown is None else shown:
         score = f"  {_num(e.score)}/{_num(e.max_score)}" if e.state is State.FAILING and e.max_score else ""
-        lines.append(f"  {MARKS[e.state]} {e.exercise.id:<{id_width}}  {e.exercise.title:<{title_width}}  "
-                     f"{STATE_WORDS[e.state]}{score}".rstrip())
+        title = e.exercise.title + " " * max(0, title_width - columns(e.exercise.title))
+        lines.append(f"  {MARKS[e.state]} {e.exercise.id:<{id_width}}  {title}  "
+                     f"{_(STATE_WORDS[e.state])}{score}".rstrip())
     return lines
 
 
@@ -102,7 +105,7 @@ def _confirm(course: Course, args) -> int:
     if run.status is Status.ERROR:
         return EXIT_ERROR
     if run.status is not Status.PASS:
-        _show("\n" + CONFIRMED_FAIL + "\n\n" + render(course, progress.entries(course)))
+        _show("\n" + _(CONFIRMED_FAIL) + "\n\n" + render(course, progress.entries(course)))
         return EXIT_FAIL
     return EXIT_PASS
 

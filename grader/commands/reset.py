@@ -14,23 +14,24 @@ import time
 
 from .. import progress
 from ..course import load_course
+from ..i18n import N_, _
 from ._common import EXIT_ERROR, EXIT_PASS, add_course_option, find_course, say
 
-HELP = "put an exercise's original stub back (your file is kept in .grade/backups/ first)"
+HELP = N_("put an exercise's original stub back (your file is kept in .grade/backups/ first)")
 
-ASK = "Reset {file} to the original stub? Your current file is kept as a backup. [y/N] "
-NOT_ASKED = "grade reset: not resetting {file} without confirmation; run `grade reset {id} --yes` to go ahead."
-CANCELLED = "Not reset: {file} is unchanged."
-NO_ORIGINAL = ("grade reset: no original of {file} was kept (`grade` keeps one the first time it runs in "
-               "the course), and git has none either: get it again from the course's own copy.")
-ALREADY = "{file} is already the original stub: nothing to do."
-RESTORED = "{file} was missing: the original stub is back."
-DONE = "{file} is the original stub again. Your version is kept in {backup}"
+ASK = N_("Reset {file} to the original stub? Your current file is kept as a backup. [y/N] ")
+NOT_ASKED = N_("grade reset: not resetting {file} without confirmation; run `grade reset {id} --yes` to go ahead.")
+CANCELLED = N_("Not reset: {file} is unchanged.")
+NO_ORIGINAL = (N_("grade reset: no original of {file} was kept (`grade` keeps one the first time it runs in "
+               "the course), and git has none either: get it again from the course's own copy."))
+ALREADY = N_("{file} is already the original stub: nothing to do.")
+RESTORED = N_("{file} was missing: the original stub is back.")
+DONE = N_("{file} is the original stub again. Your version is kept in {backup}")
 
 
 def configure(parser) -> None:
-    parser.add_argument("exercise", metavar="EXERCISE", help="exercise id or slug")
-    parser.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
+    parser.add_argument("exercise", metavar="EXERCISE", help=_("exercise id or slug"))
+    parser.add_argument("-y", "--yes", action="store_true", help=_("do not ask for confirmation"))
     add_course_option(parser)
 
 
@@ -47,35 +48,36 @@ def reset(course, exercise, yes: bool) -> int:
     try:
         original = original_path.read_bytes()
     except OSError:
-        print(NO_ORIGINAL.format(file=shown), file=sys.stderr)
+        print(_(NO_ORIGINAL).format(file=shown), file=sys.stderr)
         return EXIT_ERROR
     try:
         current = exercise.file.read_bytes()
     except FileNotFoundError:
         current = None
     if current == original:
-        say(ALREADY.format(file=shown))
+        say(_(ALREADY).format(file=shown))
         return EXIT_PASS
     if current is not None and not yes:
         if not sys.stdin.isatty():
-            print(NOT_ASKED.format(file=shown, id=exercise.id), file=sys.stderr)
+            print(_(NOT_ASKED).format(file=shown, id=exercise.id), file=sys.stderr)
             return EXIT_ERROR
-        answer = input(ASK.format(file=shown)).strip().lower()
+        answer = input(_(ASK).format(file=shown)).strip().lower()
         if answer not in ("y", "yes"):
-            say(CANCELLED.format(file=shown))
+            say(_(CANCELLED).format(file=shown))
             return EXIT_PASS
     backup = None
     if current is not None:
         backup = _backup_path(course, shown)
         progress.atomic_write(backup, current)
         if backup.read_bytes() != current:  # never overwrite work whose copy is not certain
-            print(f"grade reset: the backup {backup} does not match; {shown} is unchanged.", file=sys.stderr)
+            print(_("grade reset: the backup {backup} does not match; {file} is unchanged.").format(
+                backup=backup, file=shown), file=sys.stderr)
             return EXIT_ERROR
     progress.atomic_write(exercise.file, original)
     if backup is None:
-        say(RESTORED.format(file=shown))
+        say(_(RESTORED).format(file=shown))
     else:
-        say(DONE.format(file=shown, backup=progress.relative(course, backup)))
+        say(_(DONE).format(file=shown, backup=progress.relative(course, backup)))
     return EXIT_PASS
 
 

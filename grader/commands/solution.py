@@ -11,25 +11,26 @@ import sys
 
 from .. import progress
 from ..course import load_course
+from ..i18n import N_, _
 from ..progress import State
 from ._common import EXIT_FAIL, EXIT_PASS, add_course_option, find_course, say
 
-HELP = "the reference solution of an exercise you have passed, for comparison"
+HELP = N_("the reference solution of an exercise you have passed, for comparison")
 
-HEADER = "Reference solution of {id} ({file}), for comparison with yours:\n"
-NO_SOLUTIONS = "This edition of the course ships no solutions: ask your instructor for {id}'s."
+HEADER = N_("Reference solution of {id} ({file}), for comparison with yours:\n")
+NO_SOLUTIONS = N_("This edition of the course ships no solutions: ask your instructor for {id}'s.")
 WHY_NOT = {
-    State.FAILING: "{id} does not pass yet: the solution is shown once it does. Run `grade {id}`.",
-    State.EDITED: "{file} changed since it was last graded: run `grade {id}` first; "
-                  "the solution is shown once it passes.",
-    State.NOT_STARTED: "{id} has not been graded yet: the solution is shown once it passes. Run `grade {id}`.",
-    State.MISSING: "{file} is missing (`grade reset {id}` brings the stub back); "
-                   "the solution is shown once the exercise passes.",
+    State.FAILING: N_("{id} does not pass yet: the solution is shown once it does. Run `grade {id}`."),
+    State.EDITED: N_("{file} changed since it was last graded: run `grade {id}` first; "
+                     "the solution is shown once it passes."),
+    State.NOT_STARTED: N_("{id} has not been graded yet: the solution is shown once it passes. Run `grade {id}`."),
+    State.MISSING: N_("{file} is missing (`grade reset {id}` brings the stub back); "
+                      "the solution is shown once the exercise passes."),
 }
 
 
 def configure(parser) -> None:
-    parser.add_argument("exercise", metavar="EXERCISE", help="exercise id or slug")
+    parser.add_argument("exercise", metavar="EXERCISE", help=_("exercise id or slug"))
     add_course_option(parser)
 
 
@@ -51,13 +52,13 @@ def solution_text(course, exercise) -> str | None:
     if solution is None or not solution.is_file() or not progress.passed(course, exercise):
         return None
     body = solution.read_text(encoding="utf-8", errors="replace")
-    return HEADER.format(id=exercise.id, file=progress.relative(course, solution)) + body
+    return _(HEADER).format(id=exercise.id, file=progress.relative(course, solution)) + body
 
 
 def reason(course, exercise) -> str:
     """Why the solution is not shown."""
     solution = getattr(exercise, "solution", None)
     if solution is None or not solution.is_file():
-        return NO_SOLUTIONS.format(id=exercise.id)
+        return _(NO_SOLUTIONS).format(id=exercise.id)
     state = next(e.state for e in progress.entries(course) if e.exercise.id == exercise.id)
-    return WHY_NOT[state].format(id=exercise.id, file=progress.relative(course, exercise.file))
+    return _(WHY_NOT[state]).format(id=exercise.id, file=progress.relative(course, exercise.file))

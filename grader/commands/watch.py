@@ -19,37 +19,39 @@ import time
 
 from .. import progress
 from ..course import START_METHODS, load_course
+from ..i18n import N_, _
 from ..report.text import finish
 from ._common import EXIT_PASS, add_course_option, ascii_only, find_course, terminal_width, use_color
+from .overview import PROGRESS
 
-HELP = "grade the current exercise each time you save its file (keys: n h l r s q)"
+HELP = N_("grade the current exercise each time you save its file (keys: n h l r s q)")
 
-KEYS = "n next · h hint · l list · r re-grade · s solution · q quit"
-WATCHING = "Watching {file}: save it to grade it again."
-GRADING = "Grading {id}…"
-PASSED_NEXT = "{id} passes! Press n for the next exercise ({next})."
-PASSED_LAST = "{id} passes, and so does every exercise. Press q to quit, then run `grade`."
-NOT_YET = "{id} does not pass yet: n moves on once it does."
-NO_NEXT = "There is no exercise left to move on to."
-SUGGEST_POLL = ("The file changed but no file event arrived: this folder may not send events. "
-                "Try `grade watch --poll`.")
-ALL_DONE = "Every exercise is done: nothing to watch. Run `grade` to see the final word."
-MISSING = "{file} is missing: `grade reset {id}` brings the stub back. Watching for it to appear."
-BYE = "Stopped watching."
+KEYS = N_("n next · h hint · l list · r re-grade · s solution · q quit")
+WATCHING = N_("Watching {file}: save it to grade it again.")
+GRADING = N_("Grading {id}…")
+PASSED_NEXT = N_("{id} passes! Press n for the next exercise ({next}).")
+PASSED_LAST = N_("{id} passes, and so does every exercise. Press q to quit, then run `grade`.")
+NOT_YET = N_("{id} does not pass yet: n moves on once it does.")
+NO_NEXT = N_("There is no exercise left to move on to.")
+SUGGEST_POLL = (N_("The file changed but no file event arrived: this folder may not send events. "
+                "Try `grade watch --poll`."))
+ALL_DONE = N_("Every exercise is done: nothing to watch. Run `grade` to see the final word.")
+MISSING = N_("{file} is missing: `grade reset {id}` brings the stub back. Watching for it to appear.")
+BYE = N_("Stopped watching.")
 NO_EVENT_GRACE_S = 1.0  # a changed mtime with no event this long after it means events do not arrive
 TICK_S = 0.05  # how often the loop looks at keys and saves
 
 
 def configure(parser) -> None:
     parser.add_argument("exercise", nargs="?", metavar="EXERCISE",
-                        help="exercise id or slug (default: the first not done)")
+                        help=_("exercise id or slug (default: the first not done)"))
     parser.add_argument("--poll", action="store_true",
-                        help="poll the file instead of waiting for file events (for folders that send none)")
+                        help=_("poll the file instead of waiting for file events (for folders that send none)"))
     parser.add_argument("--start-method", action="append", choices=START_METHODS, dest="start_methods",
-                        metavar="METHOD", help="grade only under this start method (repeatable)")
+                        metavar="METHOD", help=_("grade only under this start method (repeatable)"))
     parser.add_argument("--timeout", type=float, default=None, metavar="SECONDS",
-                        help="override the exercise's time limit per check")
-    parser.add_argument("--no-color", action="store_true", help="plain text, no colours")
+                        help=_("override the exercise's time limit per check"))
+    parser.add_argument("--no-color", action="store_true", help=_("plain text, no colours"))
     add_course_option(parser)
 
 
@@ -61,7 +63,7 @@ def run(args) -> int:
     progress.keep_originals(course)
     exercise = course.find(args.exercise) if args.exercise else progress.next_exercise(course)
     if exercise is None:
-        _say(ALL_DONE)
+        _say(_(ALL_DONE))
         return EXIT_PASS
     options = Options(start_methods=tuple(args.start_methods) if args.start_methods else None,
                       timeout=args.timeout)
@@ -78,7 +80,7 @@ def run(args) -> int:
     finally:
         watcher.stop()
         signal.signal(signal.SIGTERM, previous_term)
-    _say(BYE)
+    _say(_(BYE))
     return EXIT_PASS
 
 
@@ -110,7 +112,7 @@ class _Session:
                 unreported_since = None
                 if not watcher.poll and not self.suggested_poll:
                     self.suggested_poll = True
-                    self.note = SUGGEST_POLL
+                    self.note = _(SUGGEST_POLL)
                 self.on_save()  # the save happened all the same: grade it
 
     def on_save(self) -> None:
@@ -122,7 +124,8 @@ class _Session:
         if key == "r":
             self.grade()
         elif key == "h":
-            _say(f"\nHint for {self.exercise.id}:\n{self.exercise.hint}\n")
+            _say("\n" + _("Hint for {exercise} ({title}):").format(exercise=self.exercise.id, title=self.exercise.title)
+                 + f"\n{self.exercise.hint}\n")
         elif key == "l":
             from .overview import rows
 
@@ -135,11 +138,11 @@ class _Session:
             _say("\n" + (text if text is not None else reason(self.course, self.exercise)))
         elif key == "n":
             if not self.passed:
-                _say(NOT_YET.format(id=self.exercise.id))
+                _say(_(NOT_YET).format(id=self.exercise.id))
                 return
             upcoming = progress.next_exercise(self.course, after=self.exercise)
             if upcoming is None:
-                _say(NO_NEXT)
+                _say(_(NO_NEXT))
                 return
             self.exercise = upcoming
             watcher.retarget(upcoming.file)
@@ -155,9 +158,9 @@ class _Session:
         if not self.exercise.file.is_file():
             self.graded_hash = None
             self.passed = False
-            _say(("\x1b[H\x1b[2J" if tty else "\n") + MISSING.format(file=shown, id=self.exercise.id))
+            _say(("\x1b[H\x1b[2J" if tty else "\n") + _(MISSING).format(file=shown, id=self.exercise.id))
             return
-        _say(("\x1b[H\x1b[2J" if tty else "\n") + GRADING.format(id=self.exercise.id))
+        _say(("\x1b[H\x1b[2J" if tty else "\n") + _(GRADING).format(id=self.exercise.id))
         graded = progress.file_hash(self.exercise.file)
         run = grade(self.course, [self.exercise], None, self.options)
         progress.record(self.course, run)
@@ -167,14 +170,14 @@ class _Session:
         body = text.render(run, color=use_color(self.args), width=width, ascii_only=plain)
         entries = progress.entries(self.course)
         done = sum(e.state is progress.State.DONE for e in entries)
-        footer = ["", f"Progress: {progress.bar(done, len(entries))}"]
+        footer = ["", _(PROGRESS).format(bar=progress.bar(done, len(entries)))]
         if self.passed:
             upcoming = progress.next_exercise(self.course, after=self.exercise)
-            footer.append(PASSED_NEXT.format(id=self.exercise.id, next=upcoming.id) if upcoming
-                          else PASSED_LAST.format(id=self.exercise.id))
+            footer.append(_(PASSED_NEXT).format(id=self.exercise.id, next=upcoming.id) if upcoming
+                          else _(PASSED_LAST).format(id=self.exercise.id))
         note, self.note = self.note, ""
         footer += [note] if note else []
-        footer += [WATCHING.format(file=shown), KEYS]
+        footer += [_(WATCHING).format(file=shown), _(KEYS)]
         if tty:
             sys.stdout.write("\x1b[H\x1b[2J")
         print(body, flush=True)

@@ -4,7 +4,7 @@ Drivers (run in the sandbox) call the student's functions and report plain data;
 checks (run in the grader) judge it, together with the probe's log of process calls.
 """
 
-from grader.checks import check, children, driver, expect, first_at, student_calls
+from grader.checks import _, check, children, driver, expect, first_at, student_calls
 from grader.drivers import collect_reports
 
 NAMES = ["alpha", "beta", "gamma"]
@@ -42,19 +42,22 @@ def lifecycle(student):
 def test_children_report_their_names(obs):
     names = sorted(r[0] for r in obs.value["reports"] if isinstance(r, tuple) and r)
     expect(len(obs.value["reports"]) == len(NAMES), "wrong_result",
-           f"start_named({NAMES}) should make each of its {len(NAMES)} children put one report on `results`; "
-           f"{len(obs.value['reports'])} arrived. Does greet() call results.put(...)?")
+           _("start_named({names}) should make each of its {count} children put one report on `results`; "
+             "{arrived} arrived. Does greet() call results.put(...)?").format(
+               names=NAMES, count=len(NAMES), arrived=len(obs.value["reports"])))
     expect(names == sorted(NAMES), "wrong_result",
-           f"The children reported the names {names}; expected {sorted(NAMES)}. Pass name=... to Process(), "
-           "and read the name in the child with current_process().name.")
+           _("The children reported the names {names}; expected {expected}. Pass name=... to Process(), "
+             "and read the name in the child with current_process().name.").format(
+               names=names, expected=sorted(NAMES)))
 
 
 @check("args and kwargs reach the child", uses=named_children, leftovers_ok=True)
 def test_args_and_kwargs(obs):
     texts = sorted({r[2] for r in obs.value["reports"] if isinstance(r, tuple) and len(r) == 3})
     expect(texts == ["hello?"], "wrong_result",
-           f"Each child should greet with 'hello?' (greeting 'hello' through args=, punctuation '?' through "
-           f"kwargs=); they said {texts or 'nothing'}. Remember args must be a tuple: args=(results, 'hello').")
+           _("Each child should greet with 'hello?' (greeting 'hello' through args=, punctuation '?' through "
+             "kwargs=); they said {said}. Remember args must be a tuple: args=(results, 'hello').").format(
+               said=texts or _("nothing")))
 
 
 @check("each child runs in a process of its own", uses=named_children, category="not_parallel",
@@ -63,25 +66,26 @@ def test_children_have_their_own_pids(obs):
     parent = obs.value["parent"]
     pids = [r[1] for r in obs.value["reports"] if isinstance(r, tuple) and len(r) == 3]
     expect(parent not in pids, "not_parallel",
-           "greet() ran in the parent process (it reported the parent's pid): create a Process with "
-           "target=greet and start() it, rather than calling greet() yourself.")
+           _("greet() ran in the parent process (it reported the parent's pid): create a Process with "
+             "target=greet and start() it, rather than calling greet() yourself."))
     expect(len(set(pids)) == len(pids) == len(NAMES), "wrong_result",
-           f"Expected {len(NAMES)} different pids, one per child; the children reported {pids}. "
-           "Read the pid in the child with os.getpid().")
+           _("Expected {count} different pids, one per child; the children reported {pids}. "
+             "Read the pid in the child with os.getpid().").format(count=len(NAMES), pids=pids))
     returned = obs.value["returned"]
     expect(isinstance(returned, list) and sorted(returned, key=str) == sorted(pids), "wrong_result",
-           f"start_named() should return the children's pids (child.pid) in the order of names; it returned "
-           f"{returned!r}, while the children reported {pids}.")
+           _("start_named() should return the children's pids (child.pid) in the order of names; it returned "
+             "{returned!r}, while the children reported {pids}.").format(returned=returned, pids=pids))
 
 
 @check("every child is joined before start_named() returns", uses=named_children, category="lifecycle")
 def test_every_child_is_joined(obs):
     started = children(obs)
     unjoined = [info["name"] for info in started.values() if not info.get("joins")]
-    expect(started, "wrong_result", "start_named() started no process.")
+    expect(started, "wrong_result", _("start_named() started no process."))
     expect(not unjoined, "lifecycle",
-           f"These children were started but never joined: {unjoined}. Call join() on every child you "
-           "start, so that the parent waits for it (and the finished child does not linger as a zombie).",
+           _("These children were started but never joined: {names}. Call join() on every child you "
+             "start, so that the parent waits for it (and the finished child does not linger as a zombie).").format(
+               names=unjoined),
            where=first_at(student_calls(obs, "process.start")))
 
 
@@ -89,11 +93,12 @@ def test_every_child_is_joined(obs):
 def test_children_overlap(obs):
     starts = student_calls(obs, "process.start")
     joins = student_calls(obs, "process.join")
-    expect(starts, "wrong_result", "start_named() started no process.")
+    expect(starts, "wrong_result", _("start_named() started no process."))
     late = [e for e in starts if joins and e.t > joins[0].t]
     expect(not late, "not_parallel",
-           f"A child was joined (at {joins[0].where if joins else '?'}) before the last one was started, so "
-           "they ran one at a time. Start every child first, then join them all in a second loop.",
+           _("A child was joined (at {where}) before the last one was started, so they ran one at a time. "
+             "Start every child first, then join them all in a second loop.").format(
+               where=joins[0].where if joins else "?"),
            where=joins[0].where if joins else None)
 
 
@@ -101,17 +106,20 @@ def test_children_overlap(obs):
 def test_exit_codes(obs):
     got = obs.value
     expected = {"normal": 0, "sys_exit": 3, "terminated": -15}
-    expect(isinstance(got, dict), "wrong_result", f"exit_codes() should return a dict like {expected}; got {got!r}.")
+    expect(isinstance(got, dict), "wrong_result",
+           _("exit_codes() should return a dict like {expected}; got {got!r}.").format(expected=expected, got=got))
     wrong = {k: got.get(k) for k in expected if got.get(k) != expected[k]}
     hint = ""
     if None in wrong.values():
-        hint = " exitcode is None while a process is still running: read it after join()."
-    expect(not wrong, "wrong_result", f"Expected {expected}; these were different: {wrong}.{hint}")
+        hint = " " + _("exitcode is None while a process is still running: read it after join().")
+    expect(not wrong, "wrong_result",
+           _("Expected {expected}; these were different: {wrong}.").format(expected=expected, wrong=wrong) + hint)
 
 
 @check("is_alive(): False before start, True while running, False after terminate and join", uses=lifecycle)
 def test_is_alive(obs):
     expected = [False, True, False]
     expect(obs.value == expected, "wrong_result",
-           f"watch_lifecycle() returned {obs.value!r}; expected {expected}. A process is alive from start() "
-           "until it ends; after terminate(), join() waits until it has really ended.")
+           _("watch_lifecycle() returned {got!r}; expected {expected}. A process is alive from start() "
+             "until it ends; after terminate(), join() waits until it has really ended.").format(
+               got=obs.value, expected=expected))

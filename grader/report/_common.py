@@ -11,12 +11,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from grader.i18n import _
 from grader.verdict import CheckResult, ExerciseVerdict, Status
 
 # C0 and C1 control characters except tab and newline: student output may hold ANSI escapes,
 # carriage returns or NULs that would repaint a terminal or break an XML parser.
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-_NOT_RUN_PREFIX = re.compile(r"^(not run|skipped)\s*[:,-]\s*", re.IGNORECASE)
+# "Not run:" in English and in Chinese (未运行：), the prefix of every NotRun message.
+_NOT_RUN_PREFIX = re.compile(r"^(not run|skipped|未运行)\s*[:,：-]\s*", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -87,7 +89,7 @@ def shorten(text: str, width: int = 60) -> str:
     lines = text.strip().splitlines()
     line = lines[0].strip() if lines else ""
     # "Not run: an earlier check hung" reads twice as "N checks not run (not run: ...)".
-    line = _NOT_RUN_PREFIX.sub("", line).rstrip(".")
+    line = _NOT_RUN_PREFIX.sub("", line).rstrip(".。")
     if len(line) > width:
         line = line[: width - 1].rstrip() + "…"
     return line
@@ -98,7 +100,7 @@ def output_excerpt(output: str, max_lines: int) -> list[str]:
     lines = [clean(line) for line in output.rstrip("\n").splitlines()]
     if len(lines) <= max_lines:
         return lines
-    return lines[:max_lines] + [f"… ({len(lines) - max_lines} more lines)"]
+    return lines[:max_lines] + [_("… ({count} more lines)").format(count=len(lines) - max_lines)]
 
 
 def grader_error_message(exercise: ExerciseVerdict) -> str:
@@ -108,7 +110,7 @@ def grader_error_message(exercise: ExerciseVerdict) -> str:
     for check in exercise.checks:
         if check.status is Status.ERROR and check.message:
             return check.message
-    return "the grader stopped without saying why."
+    return _("the grader stopped without saying why.")
 
 
 def problem_summary(group: CheckGroup) -> str:
@@ -120,17 +122,19 @@ def problem_summary(group: CheckGroup) -> str:
     for (status, category, message, location), results in merged.items():
         where = methods(tuple(results))
         if status is Status.SKIPPED:
-            head = f"Not run under {where}" if where else "Not run"
+            head = _("Not run under {methods}").format(methods=where) if where else _("Not run")
             reason = _NOT_RUN_PREFIX.sub("", message.strip())
-            parts.append(f"{head}: {reason}" if reason else f"{head}.")
+            parts.append(_("{head}: {reason}").format(head=head, reason=reason) if reason else head + _("."))
             continue
-        verb = "Grader error" if status is Status.ERROR else "Failed"
-        head = f"{verb} under {where}" if where else verb
-        head += f" ({category.value})"
-        lines = [head + ":" if message else head + "."]
+        if status is Status.ERROR:
+            head = _("Grader error under {methods}").format(methods=where) if where else _("Grader error")
+        else:
+            head = _("Failed under {methods}").format(methods=where) if where else _("Failed")
+        head += _(" ({category})").format(category=category.value)
+        lines = [head + _(":") if message else head + _(".")]
         if message:
             lines.append(message.rstrip())
         if location:
-            lines.append(f"at {location}")
+            lines.append(_("at {location}").format(location=location))
         parts.append("\n".join(lines))
     return "\n\n".join(parts)

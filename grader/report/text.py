@@ -18,6 +18,7 @@ import re
 import unicodedata
 from pathlib import PurePosixPath
 
+from grader.i18n import N_, _, ngettext
 from grader.report._common import (
     CheckGroup,
     clean,
@@ -33,7 +34,13 @@ from grader.verdict import Category, CheckResult, ExerciseVerdict, RunVerdict, S
 PASS, FAIL, SKIP = "✓", "✗", "–"
 MAX_OUTPUT_LINES = 15
 NAME_COLUMN_MAX = 56  # wider names push the "failed under" column no further
-NOT_YOUR_FAULT = "This is a problem in the grader or the course, not in your code. Please tell your instructor."
+NOT_YOUR_FAULT = N_("This is a problem in the grader or the course, not in your code. Please tell your instructor.")
+# How a category is named to a reader; the verdict keeps the identifiers.
+CATEGORY_WORDS = {
+    "pass": N_("pass"), "not_implemented": N_("not_implemented"), "wrong_result": N_("wrong_result"),
+    "timeout": N_("timeout"), "ordering": N_("ordering"), "lifecycle": N_("lifecycle"),
+    "not_parallel": N_("not_parallel"), "crash": N_("crash"), "resource": N_("resource"), "error": N_("error"),
+}
 
 # For a terminal that cannot show the marks: the same meaning in ASCII.
 ASCII_MARKS = str.maketrans({"✓": "+", "✗": "x", "–": "-", "·": "|", "—": "-", "…": "...", "→": "->",
@@ -94,7 +101,8 @@ def render(run: RunVerdict, color: bool = False, verbose: bool = False, width: i
     tail = []
     if len(run.exercises) > 1:
         passed = sum(ex.status is Status.PASS for ex in run.exercises)
-        total = f"Total {number(run.score)}/{number(run.max_score)} · {passed} of {len(run.exercises)} exercises pass"
+        total = _("Total {score}/{max_score} · {passed} of {count} exercises pass").format(
+            score=number(run.score), max_score=number(run.max_score), passed=passed, count=len(run.exercises))
         tail.append(paint.bold(total))
     if run.exercises and run.status is Status.PASS and run.final_message.strip():
         tail.append(paint.green(run.final_message.strip()))
@@ -109,7 +117,7 @@ def line(ex: ExerciseVerdict, color: bool = False, width: int | None = None, asc
     elif ex.status is Status.PASS:
         text = f"{paint.green(PASS)} {ex.exercise} · {ex.title} · {number(ex.score)}/{number(ex.max_score)}"
     else:
-        text = f"{paint.red(FAIL)} {ex.exercise} · {ex.title} · grader error"
+        text = f"{paint.red(FAIL)} {ex.exercise} · {ex.title} · " + _("grader error")
     return finish(text, width, ascii_only)
 
 
@@ -190,68 +198,85 @@ def _summary_line(ex: ExerciseVerdict, paint: _Paint) -> str:
     groups = group_checks(ex.checks)
     failing = [g for g in groups if g.status is not Status.PASS]
     kinds = sorted({c.category.value for g in failing for c in g.results if c.status is not Status.PASS})
-    return (f"{paint.red(FAIL)} {ex.exercise} · {ex.title} · {number(ex.score)}/{number(ex.max_score)} · "
-            f"{len(failing)} of {len(groups)} checks fail ({', '.join(kinds)})")
+    fails = _("{failing} of {count} checks fail ({kinds})").format(
+        failing=len(failing), count=len(groups), kinds=", ".join(map(_word, kinds)))
+    return f"{paint.red(FAIL)} {ex.exercise} · {ex.title} · {number(ex.score)}/{number(ex.max_score)} · {fails}"
+
+
+def _word(category: str) -> str:
+    word = CATEGORY_WORDS.get(category)
+    return _(word) if word else category
 
 
 def _exercise(ex: ExerciseVerdict, paint: _Paint, verbose: bool) -> list[str]:
     groups = group_checks(ex.checks)
     header = paint.bold(" · ".join(part for part in (ex.exercise, ex.title, ex.file) if part))
     if ex.status is Status.PASS:
-        header += "  " + paint.green(f"{PASS} passed")
+        header += "  " + paint.green(f"{PASS} " + _("passed"))
     lines = [header, *_check_lines(groups, paint)]
 
     if ex.status is Status.ERROR:
         message = clean(grader_error_message(ex)).strip().splitlines() or [""]
-        lines.append(paint.red(f"  grader error: {message[0]}"))
+        lines.append(paint.red("  " + _("grader error: {message}").format(message=message[0])))
         lines += [f"    {line}" for line in message[1:]]
-        lines.append(f"  {NOT_YOUR_FAULT}")
+        lines.append(f"  {_(NOT_YOUR_FAULT)}")
         lines += _leftovers(ex)
         return lines
 
     if not groups:
-        lines.append("  No checks ran." + (f" {clean(ex.message)}" if ex.message else ""))
+        lines.append("  " + _("No checks ran.") + (f" {clean(ex.message)}" if ex.message else ""))
     failures = _merged_failures(ex.checks)
     for failure in failures if verbose else failures[:1]:
         lines += ["", *_explain(failure, ex, paint)]
     if not verbose and failures:
         others = sum(1 for g in groups if g.status in (Status.FAIL, Status.ERROR) and g.name != failures[0][0].name)
         if others:
-            checks = "check" if others == 1 else "checks"
-            lines.append(paint.dim(f"{others} other {checks} failed too: fix this one first, "
-                                   "or use --verbose to see them all."))
+            lines.append(paint.dim(ngettext(
+                "{count} other check failed too: fix this one first, or use --verbose to see them all.",
+                "{count} other checks failed too: fix this one first, or use --verbose to see them all.",
+                others).format(count=others)))
     lines += _leftovers(ex)
     lines += _schedules(ex, paint)
     if ex.status is not Status.PASS:
-        lines.append(paint.dim(f"Hint: run `grade hint {ex.exercise}`."))
+        lines.append(paint.dim(_("Hint: run `grade hint {exercise}`.").format(exercise=ex.exercise)))
     lines.append(_score_line(ex, groups))
     return lines
 
 
 def _check_lines(groups: tuple[CheckGroup, ...], paint: _Paint) -> list[str]:
     failing = [g for g in groups if g.status in (Status.FAIL, Status.ERROR)]
-    width = min(max((len(g.name) for g in failing), default=0), NAME_COLUMN_MAX)
+    width = min(max((_columns(g.name) for g in failing), default=0), NAME_COLUMN_MAX)
     lines = []
     for group in groups:
         if group.status is Status.PASS:
             lines.append(f"  {paint.green(PASS)} {group.name}")
         elif group.status is Status.FAIL:
-            lines.append(f"  {paint.red(FAIL)} {group.name.ljust(width)}  {paint.red(_under('failed', group.failed))}")
+            label = _under(_("failed"), _("failed under {methods}"), group.failed)
+            lines.append(f"  {paint.red(FAIL)} {_ljust(group.name, width)}  {paint.red(label)}")
         elif group.status is Status.ERROR:
-            label = _under("grader error", group.errored)
-            lines.append(f"  {paint.red(FAIL)} {group.name.ljust(width)}  {paint.red(label)}")
+            label = _under(_("grader error"), _("grader error under {methods}"), group.errored)
+            lines.append(f"  {paint.red(FAIL)} {_ljust(group.name, width)}  {paint.red(label)}")
     not_run = [g for g in groups if g.status is Status.SKIPPED]
     if not_run:
-        checks = "check" if len(not_run) == 1 else "checks"
         reason = shorten(not_run[0].skipped[0].message) if not_run[0].skipped else ""
-        line = f"  {SKIP} {len(not_run)} {checks} not run" + (f" ({clean(reason)})" if reason else "")
+        count = ngettext("{count} check not run", "{count} checks not run", len(not_run)).format(count=len(not_run))
+        line = f"  {SKIP} {count}" + (f" ({clean(reason)})" if reason else "")
         lines.append(paint.dim(line))
     return lines
 
 
-def _under(verb: str, results: tuple[CheckResult, ...]) -> str:
+def _under(alone: str, under: str, results: tuple[CheckResult, ...]) -> str:
     where = methods(results)
-    return f"{verb} under {where}" if where else verb
+    return under.format(methods=where) if where else alone
+
+
+def _ljust(text: str, width: int) -> str:
+    """Padded to `width` terminal columns: a Chinese character takes two."""
+    return text + " " * max(0, width - _columns(text))
+
+
+def _columns(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
 
 
 def _merged_failures(checks: tuple[CheckResult, ...]) -> list[tuple[CheckResult, ...]]:
@@ -268,19 +293,19 @@ def _explain(results: tuple[CheckResult, ...], ex: ExerciseVerdict, paint: _Pain
     # Every start method under which this check failed alike, even where the message differed.
     alike = tuple(c for c in ex.checks if c.name == check.name and c.status is check.status
                   and c.category is check.category)
-    tag = " · ".join(part for part in (check.category.value, methods(alike or results)) if part)
+    tag = " · ".join(part for part in (_word(check.category.value), methods(alike or results)) if part)
     lines = [f"{paint.red(FAIL)} {paint.bold(check.name)}   [{tag}]"]
     message = clean(check.message).rstrip().splitlines()
     if check.category is Category.ERROR or check.status is Status.ERROR:
-        message = [*message, NOT_YOUR_FAULT]
+        message = [*message, _(NOT_YOUR_FAULT)]
     lines += [f"    {line}".rstrip() for line in message]
     if check.location:
-        lines.append(f"    at {_location(check.location, ex.file)}")
+        lines.append("    " + _("at {location}").format(location=_location(check.location, ex.file)))
     if check.seed:
-        lines.append(f"    {SCHEDULE_FAILED.format(seed=check.seed, exercise=ex.exercise)}")
+        lines.append(f"    {_(SCHEDULE_FAILED).format(seed=check.seed, exercise=ex.exercise)}")
     printed = next((r.output for r in results if r.output.strip()), "")
     if printed:
-        lines.append("    Your code printed:")
+        lines.append("    " + _("Your code printed:"))
         lines += [f"      {line}".rstrip() for line in output_excerpt(printed, MAX_OUTPUT_LINES)]
     return lines
 
@@ -293,11 +318,11 @@ def _location(location: str, file: str) -> str:
     return location
 
 
-SCHEDULE_FAILED = ("This failure showed under an explored schedule (seed {seed}): the grader delayed some "
-                   "synchronisation calls. `grade {exercise} --seed {seed}` replays it.")
-SCHEDULES_PASSED = ("No failure in {count} schedules: every check held with its driver run once as is and "
-                    "{explored} more times with seeded delays at the synchronisation calls (random and PCT-like).")
-SCHEDULE_REPLAYED = "Replayed schedule seed {seed} ({strategy})."
+SCHEDULE_FAILED = N_("This failure showed under an explored schedule (seed {seed}): the grader delayed some "
+                     "synchronisation calls. `grade {exercise} --seed {seed}` replays it.")
+SCHEDULES_PASSED = N_("No failure in {count} schedules: every check held with its driver run once as is and "
+                      "{explored} more times with seeded delays at the synchronisation calls (random and PCT-like).")
+SCHEDULE_REPLAYED = N_("Replayed schedule seed {seed} ({strategy}).")
 
 
 def _schedules(ex: ExerciseVerdict, paint: _Paint) -> list[str]:
@@ -305,10 +330,10 @@ def _schedules(ex: ExerciseVerdict, paint: _Paint) -> list[str]:
     if not explored:
         return []
     if explored.get("replayed"):
-        return [paint.dim(SCHEDULE_REPLAYED.format(seed=explored.get("seed"), strategy=explored.get("strategy")))]
+        return [paint.dim(_(SCHEDULE_REPLAYED).format(seed=explored.get("seed"), strategy=explored.get("strategy")))]
     if ex.status is Status.PASS and explored.get("count", 0) > 1:
         count = explored["count"]
-        return [paint.dim(SCHEDULES_PASSED.format(count=count, explored=count - 1))]
+        return [paint.dim(_(SCHEDULES_PASSED).format(count=count, explored=count - 1))]
     return []
 
 
@@ -316,12 +341,14 @@ def _leftovers(ex: ExerciseVerdict) -> list[str]:
     n = ex.leftover_processes
     if n <= 0:
         return []
-    if n == 1:
-        return ["1 process your code started was still running afterwards; the grader stopped it."]
-    return [f"{n} processes your code started were still running afterwards; the grader stopped them."]
+    return [ngettext("{count} process your code started was still running afterwards; the grader stopped it.",
+                     "{count} processes your code started were still running afterwards; the grader stopped them.",
+                     n).format(count=n)]
 
 
 def _score_line(ex: ExerciseVerdict, groups: tuple[CheckGroup, ...]) -> str:
     passed = sum(g.status is Status.PASS for g in groups)
-    checks = f"{passed} of {len(groups)} check passes" if len(groups) == 1 else f"{passed} of {len(groups)} checks pass"
-    return f"Score {number(ex.score)}/{number(ex.max_score)} · {checks} · {ex.duration_s:.2f} s"
+    checks = ngettext("{passed} of {count} check passes", "{passed} of {count} checks pass",
+                      len(groups)).format(passed=passed, count=len(groups))
+    score = _("Score {score}/{max_score}").format(score=number(ex.score), max_score=number(ex.max_score))
+    return f"{score} · {checks} · {ex.duration_s:.2f} s"

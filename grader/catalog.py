@@ -1,0 +1,118 @@
+"""The grader's message catalogues, for the people who keep them: extract, update, check.
+
+Every msgid is found in the grader's sources by Babel's extractor: the arguments of `_()`,
+`N_()`, `ngettext()` (singular and plural) and the first argument of `check()` (a hidden
+check's name). `update` merges them into each language's .po file, keeping the
+translations already there; `problems` lists what a language still lacks — a msgid with
+no translation, a fuzzy one, or one whose placeholders differ from the English.
+
+    python -m grader.catalog update    # after adding or changing a message
+    python -m grader.catalog check     # exit 1 and a list when something is missing
+
+`grade check` and tests/test_i18n.py run the same `problems()`. Babel is a dependency of
+the grader, never of the sandbox: nothing here runs where student code runs.
+"""
+
+from __future__ import annotations
+
+import re
+import string
+import sys
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po, write_po
+
+from .i18n import DEFAULT, DOMAIN, LANGUAGES, catalogue_path
+
+PACKAGE = Path(__file__).resolve().parent
+KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "check": None}
+METHODS = [("**/locale/**", "ignore"), ("**.py", "python")]
+_PERCENT = re.compile(r"%(?:\((\w+)\))?[sdr]")
+
+
+def extract(folder: Path = PACKAGE) -> Catalog:
+    """Every msgid used under `folder`, with the places it is used."""
+    catalog = Catalog(domain=DOMAIN, project="mp-course grader", charset="utf-8")
+    for filename, lineno, message, comments, context in extract_from_dir(
+            str(folder), METHODS, keywords=KEYWORDS, comment_tags=("TRANSLATORS:",), strip_comment_tags=True):
+        if message and (message[0] if isinstance(message, tuple) else message):
+            catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    return catalog
+
+
+def read(lang: str) -> Catalog:
+    path = catalogue_path(lang)
+    if not path.is_file():
+        return Catalog(locale=lang, domain=DOMAIN, charset="utf-8")
+    with path.open("rb") as f:
+        return read_po(f, locale=lang, domain=DOMAIN)
+
+
+def update(lang: str, template: Catalog | None = None) -> Catalog:
+    """Merge the msgids of the sources into `lang`'s .po: new ones empty, gone ones dropped."""
+    catalog = read(lang)
+    catalog.update(template or extract(), no_fuzzy_matching=True, update_header_comment=False)
+    catalog.obsolete.clear()
+    path = catalogue_path(lang)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as f:
+        write_po(f, catalog, width=100, omit_header=False, sort_output=False, include_previous=False)
+    return catalog
+
+
+def placeholders(text: str) -> list[str]:
+    """The named fields of a template, `{n}` and `%(n)s` alike, sorted; bare `%s` as "%s"."""
+    fields = []
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(text) if name is not None]
+    except ValueError:
+        fields = ["<unbalanced braces>"]
+    fields += [m.group(1) or "%s" for m in _PERCENT.finditer(text)]
+    return sorted(fields)
+
+
+def problems(lang: str, needed: Catalog | None = None) -> list[str]:
+    """What `lang` lacks for the msgids of `needed` (default: every msgid of the grader)."""
+    if lang == DEFAULT:
+        return []
+    needed = needed or extract()
+    have = read(lang)
+    found = []
+    for message in needed:
+        if not message.id:
+            continue
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        where = ", ".join(f"{file}:{line}" for file, line in message.locations[:1])
+        entry = have.get(message.id, context=message.context)
+        strings = () if entry is None else entry.string if isinstance(entry.string, tuple) else (entry.string,)
+        if entry is None or not all(s and s.strip() for s in strings):
+            found.append(f"{where}: no {lang} translation of {ids[0]!r}")
+        elif entry.fuzzy:
+            found.append(f"{where}: the {lang} translation of {ids[0]!r} is marked fuzzy (unchecked)")
+        elif any(placeholders(s) != placeholders(ids[0]) for s in strings):
+            found.append(f"{where}: the {lang} translation of {ids[0]!r} has placeholders "
+                         f"{placeholders(strings[0])}, the English {placeholders(ids[0])}")
+    return found
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    command = argv[0] if argv else "check"
+    template = extract()
+    status = 0
+    for lang in LANGUAGES:
+        if lang == DEFAULT:
+            continue
+        if command == "update":
+            update(lang, template)
+        for problem in problems(lang, template):
+            print(problem)
+            status = 1
+    print(f"{len(template)} messages" + ("" if status else ", every one translated"))
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())
