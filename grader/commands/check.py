@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 
 from ..course import load_course
-from ..i18n import N_, _
+from ..i18n import N_
 from ._common import EXIT_ERROR, EXIT_PASS, add_course_option, find_course
 
 HELP = N_("(instructors) stubs fail, solutions pass, every known bug is caught")
