@@ -11,9 +11,10 @@ import sys
 from pathlib import Path
 
 from ..course import load_course
+from ..i18n import N_
 from ._common import EXIT_ERROR, EXIT_PASS, add_course_option, find_course
 
-HELP = "(instructors) the course as a Gradescope autograder zip, or a GitHub Actions workflow"
+HELP = N_("(instructors) the course as a Gradescope autograder zip, or a GitHub Actions workflow")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:

@@ -19,9 +19,10 @@ import jinja2
 import yaml
 
 from ..course import NAME_PATTERN, RESERVED_NAMES, Course, CourseError, load_course
+from ..i18n import N_
 from ._common import EXIT_ERROR, EXIT_PASS, add_course_option, find_course
 
-HELP = "(instructors) scaffold a new exercise: stub, solution, hidden checks, a known bug, its course.yaml entry"
+HELP = N_("(instructors) scaffold a new exercise: stub, solution, hidden checks, a known bug, its course.yaml entry")
 TEMPLATES = jinja2.Environment(loader=jinja2.PackageLoader("grader", "templates/new"),
                                keep_trailing_newline=True, undefined=jinja2.StrictUndefined)
 

@@ -8,9 +8,10 @@ import sys
 from pathlib import Path
 
 from ..course import load_course
+from ..i18n import N_
 from ._common import EXIT_ERROR, EXIT_PASS, add_course_option, find_course
 
-HELP = "(instructors) write the students' edition: stubs and grader, no solutions (checks: --with-checks)"
+HELP = N_("(instructors) write the students' edition: stubs and grader, no solutions (checks: --with-checks)")
 
 
 def configure(parser) -> None:

@@ -12,10 +12,11 @@ import json
 import sys
 from pathlib import Path
 
+from ..i18n import N_
 from ..report import FORMATS, render, render_error
 from ._common import EXIT_ERROR, EXIT_FAIL, EXIT_PASS, emit, manners, write_step_summary
 
-HELP = "show a saved JSON verdict (grade --format json) in another format"
+HELP = N_("show a saved JSON verdict (grade --format json) in another format")
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
