@@ -15,13 +15,14 @@ the grader, never of the sandbox: nothing here runs where student code runs.
 
 from __future__ import annotations
 
+import ast
 import re
 import string
 import sys
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import extract_from_dir, extract_from_file
 from babel.messages.pofile import read_po, write_po
 
 from .i18n import DEFAULT, DOMAIN, LANGUAGES, catalogue_path
@@ -39,6 +40,17 @@ def extract(folder: Path = PACKAGE) -> Catalog:
             str(folder), METHODS, keywords=KEYWORDS, comment_tags=("TRANSLATORS:",), strip_comment_tags=True):
         if message and (message[0] if isinstance(message, tuple) else message):
             catalog.add(message, None, [(filename, lineno)], auto_comments=comments, context=context)
+    return catalog
+
+
+def extract_files(paths: list[Path]) -> Catalog:
+    """The msgids of some files only (a course's hidden modules, for `grade check`)."""
+    catalog = Catalog(domain=DOMAIN, charset="utf-8")
+    for path in paths:
+        for lineno, message, comments, context in extract_from_file(
+                "python", str(path), keywords=KEYWORDS, comment_tags=("TRANSLATORS:",), strip_comment_tags=True):
+            if message and (message[0] if isinstance(message, tuple) else message):
+                catalog.add(message, None, [(path.name, lineno)], auto_comments=comments, context=context)
     return catalog
 
 
@@ -95,6 +107,34 @@ def problems(lang: str, needed: Catalog | None = None) -> list[str]:
             found.append(f"{where}: the {lang} translation of {ids[0]!r} has placeholders "
                          f"{placeholders(strings[0])}, the English {placeholders(ids[0])}")
     return found
+
+
+def untranslatable(path: Path) -> list[str]:
+    """Texts of a source file that no catalogue can hold: `_()` of an f-string or a sum (a text
+    already formatted), a check name that is not a plain string, an `on_timeout=` not marked N_()."""
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    found = []
+    for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
+        name = call.func.id if isinstance(call.func, ast.Name) else getattr(call.func, "attr", None)
+        if name in ("_", "N_", "ngettext"):
+            for arg in call.args[:2] if name == "ngettext" else call.args[:1]:
+                # `_(HANG)`, `_(spec.name)`, `_(WHY_NOT[state])`: names and table entries holding msgids.
+                if not _is_text(arg) and not isinstance(arg, ast.Name | ast.Attribute | ast.Subscript):
+                    found.append(f"{path.name}:{call.lineno}: {name}() of a text made at run time: "
+                                 f"{ast.unparse(arg)[:70]}")
+        elif name == "check":
+            if call.args and not _is_text(call.args[0]):
+                found.append(f"{path.name}:{call.lineno}: a check name made at run time (write it out): "
+                             f"{ast.unparse(call.args[0])[:70]}")
+            for keyword in call.keywords:
+                if keyword.arg == "on_timeout" and not (_is_text(keyword.value) and not keyword.value.value) and \
+                        not (isinstance(keyword.value, ast.Call) and getattr(keyword.value.func, "id", "") == "N_"):
+                    found.append(f"{path.name}:{call.lineno}: on_timeout= is not marked N_(\"...\")")
+    return found
+
+
+def _is_text(node) -> bool:
+    return isinstance(node, ast.Constant) and isinstance(node.value, str)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -84,18 +84,19 @@ def translate(course: Course, lang: str) -> Course:
     return replace(course, exercises=translated, **given)
 
 
-def missing(course: Course, lang: str) -> list[str]:
-    """Every English text of `course` (as course.yaml has it) with no translation into `lang`."""
+def missing(course: Course, lang: str, exercises=None) -> list[str]:
+    """Every text of `course` with no translation into `lang`: the course's own, and those of
+    `exercises` (default: all of them)."""
     if lang == DEFAULT:
         return []
     found = read(course, lang)
     path = path_of(course, lang).name
     if found is None:
         return [f"{path} does not exist: no text of the course is translated"]
-    texts, exercises = found
+    texts, by_id = found
     problems = [f"{path}: {k} is not translated" for k in COURSE_TEXTS
                 if getattr(course, k).strip() and not texts.get(k, "").strip()]
-    for ex in course.exercises:
+    for ex in course.exercises if exercises is None else exercises:
         problems += [f"{path}: exercises.{ex.id}.{k} is not translated" for k in EXERCISE_TEXTS
-                     if getattr(ex, k).strip() and not exercises.get(ex.id, {}).get(k, "").strip()]
+                     if getattr(ex, k).strip() and not by_id.get(ex.id, {}).get(k, "").strip()]
     return problems

@@ -29,7 +29,7 @@ from .verdict import Category, ExerciseVerdict, Status
 
 # Every file `grade new` writes holds this text until the instructor makes it their own.
 SCAFFOLD_MARK = "grade new: example"
-STEPS = ("manifest", "files", "stub", "solution", "known bug", "correct variant", "coverage", "grading")
+STEPS = ("manifest", "files", "translations", "stub", "solution", "known bug", "correct variant", "coverage", "grading")
 
 
 @dataclass(frozen=True)
@@ -44,9 +44,31 @@ class Finding:
 
 
 def static_findings(course: Course, exercises: Iterable[Exercise]) -> Iterator[Finding]:
+    exercises = list(exercises)
     for exercise in exercises:
         yield from _manifest(course, exercise)
     yield from _stray_files(course)
+    yield from translation_findings(course, exercises)
+
+
+def translation_findings(course: Course, exercises: list[Exercise]) -> Iterator[Finding]:
+    """In every language the course offers (a course.<lang>.yaml beside course.yaml, or its
+    `language:`), every text: the course's own (grader/translations.py) and its hidden checks'
+    names and messages (the grader's catalogue, grader/catalog.py). Nothing when it offers none."""
+    from . import catalog, i18n, translations
+
+    for lang in i18n.LANGUAGES:
+        if lang == i18n.DEFAULT or not (translations.path_of(course, lang).is_file() or course.language == lang):
+            continue
+        problems = translations.missing(course, lang, exercises)
+        hidden = [ex.tests for ex in exercises if ex.has_checks and ex.tests is not None]
+        problems += [p for path in hidden for p in catalog.untranslatable(path)]
+        problems += catalog.problems(lang, catalog.extract_files(hidden)) if hidden else []
+        for problem in problems:
+            yield Finding("", "translations", False, f"{problem}: add it, or `grade` shows the English")
+        if not problems:
+            yield Finding("", "translations", True, f"every text of the course and of its hidden checks in {lang}")
+
 
 
 def _manifest(course: Course, exercise: Exercise) -> Iterator[Finding]:

@@ -3,7 +3,6 @@ language is chosen by --lang, then the course's `language:`, then the locale."""
 
 from __future__ import annotations
 
-import ast
 import json
 import re
 from pathlib import Path
@@ -47,41 +46,20 @@ def test_every_command_describes_itself_in_both_languages():
         assert entry is not None and entry.string, f"`grade {name}`: its HELP is not in the catalogue"
 
 
-def _calls(tree, names):
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            func = node.func.id if isinstance(node.func, ast.Name) else getattr(node.func, "attr", None)
-            if func in names:
-                yield node
-
-
 @pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(PACKAGE)))
 def test_only_templates_are_translated_never_formatted_text(path):
     """`_()` of an f-string or a sum would look up a text no catalogue can hold; a check name or
     an on_timeout advice that is not a plain constant is invisible to the extractor."""
-    tree = ast.parse(path.read_text())
-    found = []
-    for call in _calls(tree, {"_", "N_", "ngettext"}):
-        args = call.args[:2] if getattr(call.func, "id", "") == "ngettext" else call.args[:1]
-        found += [f"line {call.lineno}: {ast.unparse(call)[:80]}" for a in args
-                  if not (isinstance(a, ast.Constant) and isinstance(a.value, str)) and not _msgid_name(a)]
-    for call in _calls(tree, {"check"}):
-        if call.args and not (isinstance(call.args[0], ast.Constant) and isinstance(call.args[0].value, str)):
-            found.append(f"line {call.lineno}: a check name that is not a constant: {ast.unparse(call.args[0])[:80]}")
-        for keyword in call.keywords:
-            if keyword.arg == "on_timeout" and not _marked(keyword.value):
-                found.append(f"line {call.lineno}: on_timeout= must be N_(\"...\") to be translated")
-    assert found == []
+    assert catalog.untranslatable(path) == []
 
 
-def _msgid_name(node) -> bool:
-    """`_(HANG)`, `_(spec.name)`, `_(WHY_NOT[state])`: a name, attribute or table entry holding a msgid."""
-    return isinstance(node, ast.Name | ast.Attribute | ast.Subscript)
-
-
-def _marked(node) -> bool:
-    return (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "N_") or \
-        (isinstance(node, ast.Constant) and node.value == "")
+def test_text_made_at_run_time_is_found(tmp_path):
+    source = tmp_path / "test_x.py"
+    source.write_text('_(f"{n} items")\n_("ok {n}").format(n=1)\n_(HANG)\n'
+                      '@check(f"check {N}", uses=d)\ndef t(obs): pass\n'
+                      '@check("fine", uses=d, on_timeout="unmarked")\ndef u(obs): pass\n')
+    found = catalog.untranslatable(source)
+    assert [f.split(":")[1] for f in found] == ["1", "4", "6"], found
 
 
 def test_a_placeholder_the_translation_drops_is_found(tmp_path, monkeypatch):
@@ -250,3 +228,31 @@ def test_a_missing_or_unknown_translation_is_reported(tiny_course):
     (tiny_course / "course.zh.yaml").write_text("exercises:\n  ex9: {title: 第九个}\n", encoding="utf-8")
     with pytest.raises(CourseError, match=r"course.zh.yaml:2: exercises.ex9: course.yaml has no exercise"):
         translations.translate(course, "zh")
+
+
+def test_grade_check_fails_when_a_text_lacks_a_translation(tiny_course):
+    from grader.validate import translation_findings
+
+    course = load_course(tiny_course)
+    assert [f.ok for f in translation_findings(course, list(course.exercises))] == [True]
+    (tiny_course / "course.zh.yaml").write_text("title: 小课程\nexercises:\n  ex1: {title: 第一个, topic: 进程}\n",
+                                                encoding="utf-8")
+    (tiny_course / "hidden" / "test_ex1_a.py").write_text(
+        'from grader.checks import _, check\n@check(f"{1} runs", uses=None)\ndef test_a(obs):\n'
+        '    raise AssertionError(_("a message nobody translated"))\n')
+    problems = [f.text for f in translation_findings(course, list(course.exercises)) if not f.ok]
+    assert len(problems) == 3, problems
+    assert "exercises.ex1.hint is not translated" in problems[0]
+    assert "a check name made at run time" in problems[1]
+    assert "no zh translation of 'a message nobody translated'" in problems[2]
+
+
+def test_a_course_that_offers_no_other_language_is_not_asked_for_one(tiny_course):
+    from grader.validate import translation_findings
+
+    (tiny_course / "course.zh.yaml").unlink()
+    course = load_course(tiny_course)
+    assert list(translation_findings(course, list(course.exercises))) == []
+    set_default(tiny_course, "zh")  # a Chinese course must have its Chinese texts
+    course = load_course(tiny_course)
+    assert [f.ok for f in translation_findings(course, list(course.exercises))] == [False]
