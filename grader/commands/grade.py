@@ -74,9 +74,11 @@ def run(args) -> int:
     if args.submission is None:
         progress.keep_originals(course)  # before anything else: `grade reset` puts these back
     text_out = args.format == "text"
-    if first_time and text_out and args.output is None and course.welcome_message.strip():
-        print(course.welcome_message.strip() + "\n", flush=True)  # once: the state file says so from now on
     style = manners(args) if text_out else {}
+    if first_time and text_out and args.output is None and course.welcome_message.strip():
+        from ..report.text import finish  # once: the state file says so from now on
+
+        print(finish(course.welcome_message.strip(), style["width"], style["ascii_only"]) + "\n", flush=True)
     stream = text_out and args.output is None and len(exercises) > 1
     run = grade(course, exercises, args.submission, options, on_exercise=_streamer(style) if stream else None)
     if args.submission is None:

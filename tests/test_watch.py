@@ -1,0 +1,131 @@
+"""`grade watch`, driven in a real terminal (pexpect): saves graded, keys, quitting, polling.
+
+Every wait is the test's patience (generous: the machine may be loaded), never a latency
+assertion: how fast a save is graded is measured by bench/watch_latency.py.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import pexpect
+import psutil
+import pytest
+from conftest import copy_course
+
+from grader.commands import watch
+from grader.filewatch import NO_EVENTS_ENV
+
+PATIENCE_S = 120
+STUB = os.path.join("exercises", "exercise1_process.py")
+SOLUTION = os.path.join("solutions", "exercise1_process.py")
+
+
+@pytest.fixture
+def course_dir(tmp_path):
+    return copy_course(tmp_path / "course")
+
+
+def start(course_dir, *extra, env=None):
+    environment = {k: v for k, v in os.environ.items() if k != NO_EVENTS_ENV}
+    environment.update(env or {})
+    child = pexpect.spawn(sys.executable, ["-m", "grader", "watch", "exercise1", "--start-method", "fork", *extra],
+                          cwd=str(course_dir), env=environment, encoding="utf-8", timeout=PATIENCE_S,
+                          dimensions=(60, 140))
+    child.expect_exact(watch.KEYS)  # the first grading is shown, with the keys under it
+    return child
+
+
+def save_in_place(course_dir, content: bytes) -> None:
+    with open(course_dir / STUB, "wb") as f:
+        f.write(content)
+
+
+def save_by_rename(course_dir, content: bytes) -> None:
+    """As vim does: write a new file beside it, then rename it over the old one."""
+    tmp = course_dir / "exercises" / ".exercise1_process.py.swp"
+    tmp.write_bytes(content)
+    os.replace(tmp, course_dir / STUB)
+
+
+def quit_and_check_nothing_left(child, course_dir) -> None:
+    pid = child.pid
+    descendants = psutil.Process(pid).children(recursive=True)
+    child.send("q")
+    child.expect_exact(watch.BYE)
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    gone, alive = psutil.wait_procs(descendants, timeout=10)
+    assert not alive, f"left running: {alive}"
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+    for proc in psutil.process_iter(["cwd"]):
+        assert not str(proc.info.get("cwd") or "").startswith(str(course_dir)), proc
+
+
+@pytest.mark.parametrize("save", [save_in_place, save_by_rename], ids=["in place", "by rename"])
+def test_saving_the_solution_shows_the_pass(course_dir, save):
+    child = start(course_dir)
+    assert "1/14" not in child.before
+    save(course_dir, (course_dir / SOLUTION).read_bytes())
+    child.expect_exact(watch.GRADING.format(id="exercise1"))
+    child.expect_exact("] 1/14")  # the progress bar under the result
+    child.expect_exact(watch.PASSED_NEXT.format(id="exercise1", next="exercise2"))
+    quit_and_check_nothing_left(child, course_dir)
+
+
+def test_keys_hint_next_and_q(course_dir):
+    child = start(course_dir)
+    child.send("n")  # not passed yet: it stays
+    child.expect_exact(watch.NOT_YET.format(id="exercise1"))
+    child.send("h")
+    child.expect_exact("Hint for exercise1")
+    child.expect_exact("args is a tuple")
+    child.send("s")
+    child.expect_exact("does not pass yet: the solution is shown once it does")
+    save_in_place(course_dir, (course_dir / SOLUTION).read_bytes())
+    child.expect_exact(watch.PASSED_NEXT.format(id="exercise1", next="exercise2"))
+    child.send("s")
+    child.expect_exact("Reference solution of exercise1")
+    child.send("n")
+    child.expect_exact(watch.GRADING.format(id="exercise2"))
+    child.expect_exact(watch.WATCHING.format(file="exercises/exercise2_lock.py"))
+    quit_and_check_nothing_left(child, course_dir)
+
+
+def test_the_terminal_is_restored_after_q_and_after_ctrl_c(course_dir):
+    shell = pexpect.spawn("bash", ["--norc", "--noprofile"], cwd=str(course_dir), encoding="utf-8",
+                          timeout=PATIENCE_S, env={**os.environ, "PS1": "$ "})
+    shell.expect_exact("$ ")
+    shell.sendline("stty -g > before.txt")
+    shell.expect_exact("$ ")
+    command = f"{sys.executable} -m grader watch exercise1 --start-method fork"
+    for stop in ("q", "\x03"):
+        shell.sendline(command)
+        shell.expect_exact(watch.KEYS)
+        shell.send(stop)
+        shell.expect_exact(watch.BYE)
+        shell.expect_exact("$ ")
+        shell.sendline('stty -g > after.txt; echo "MODE:$(cmp -s before.txt after.txt && echo same || echo changed)"')
+        shell.expect(r"MODE:(same|changed)")
+        assert shell.match.group(1) == "same", f"terminal left changed after {stop!r}"
+        shell.expect_exact("$ ")
+    shell.sendline("exit")
+    shell.expect(pexpect.EOF)
+
+
+def test_without_events_it_suggests_poll_and_still_grades(course_dir):
+    child = start(course_dir, env={NO_EVENTS_ENV: "1"})
+    save_in_place(course_dir, (course_dir / SOLUTION).read_bytes())
+    child.expect_exact("Try `grade watch --poll`.")
+    assert watch.PASSED_NEXT.format(id="exercise1", next="exercise2") in child.before
+    quit_and_check_nothing_left(child, course_dir)
+
+
+def test_poll_works_where_events_are_suppressed(course_dir):
+    child = start(course_dir, "--poll", env={NO_EVENTS_ENV: "1"})
+    save_by_rename(course_dir, (course_dir / SOLUTION).read_bytes())
+    child.expect_exact(watch.PASSED_NEXT.format(id="exercise1", next="exercise2"))
+    assert "--poll" not in child.before
+    quit_and_check_nothing_left(child, course_dir)
