@@ -16,6 +16,8 @@ import os
 import time
 
 from grader.checks import (
+    N_,
+    _,
     check,
     children,
     driver,
@@ -104,7 +106,7 @@ def race(student):
                                       name=f"racer-{n}-{f.__name__}") for n, f in enumerate(functions)]
     for racer in racers:
         racer.start()
-    for _ in racers:
+    for _racer in racers:
         ready._semlock.acquire(True, 10)
     go.set()
     for racer in racers:
@@ -177,25 +179,26 @@ def _expected_total(obs):
 def test_workers_are_processes(obs):
     error = obs.error
     if error is not None and error.type == "TypeError" and "not iterable" in error.message:
-        fail("crash", f"Your code raised TypeError: {error.message}, at `{error.code}`. Process(args=...) must "
-                      "be a tuple: `(lock)` is just the lock in parentheses (the source post's mistake); a "
-                      "tuple of one needs a comma: `args=(lock,)`.\n" + error.traceback,
+        fail("crash", _("Your code raised TypeError: {message}, at `{code}`. Process(args=...) must be a tuple: "
+                        "`(lock)` is just the lock in parentheses (the source post's mistake); a tuple of one needs a "
+                        "comma: `args=(lock,)`.\n").format(message=error.message, code=error.code)
+                      + error.traceback,
              where=f"{obs.student_file}:{error.line}" if error.line else None)
     if error is not None:
         judge_error(obs)
     started = children(obs)
     expect(len(started) == WORKERS, "wrong_result",
-           f"run_deposits(counter, {WORKERS}, {TIMES}) should start {WORKERS} processes (one per worker); it "
-           f"started {len(started)}.", where=first_at(student_calls(obs, "process.start")))
+           _("run_deposits(counter, {WORKERS}, {TIMES}) should start {WORKERS} processes (one per worker); "
+             "it started {n_started}.").format(WORKERS=WORKERS, TIMES=TIMES, n_started=len(started)), where=first_at(student_calls(obs, "process.start")))
     unjoined = [info["name"] for info in started.values() if not info.get("joins")]
     expect(not unjoined, "lifecycle",
-           f"These workers were started but never joined: {unjoined}. Join every worker before reading the "
-           "counter: until then, some deposits may not have happened yet.",
+           _("These workers were started but never joined: {unjoined}. Join every worker before reading the "
+             "counter: until then, some deposits may not have happened yet.").format(unjoined=unjoined),
            where=first_at(student_calls(obs, "process.start")))
     failed = {info["name"]: info.get("exitcode") for info in started.values() if info.get("exitcode") != 0}
     expect(not failed, "crash",
-           f"Some workers did not end normally (exit codes {failed}): their error is in the output above. "
-           "Each worker must run target(lock, counter=counter, times=times).")
+           _("Some workers did not end normally (exit codes {failed}): their error is in the output above. "
+             "Each worker must run target(lock, counter=counter, times=times).").format(failed=failed))
 
 
 @check("the workers are all started, then all joined", uses=with_lock, category="not_parallel",
@@ -203,57 +206,56 @@ def test_workers_are_processes(obs):
 def test_workers_run_together(obs):
     starts = student_calls(obs, "process.start")
     joins = student_calls(obs, "process.join")
-    expect(starts, "wrong_result", "run_deposits() started no process.")
+    expect(starts, "wrong_result", _("run_deposits() started no process."))
     late = [e for e in starts if joins and e.t > joins[0].t]
     expect(not late, "not_parallel",
-           "A worker was joined before the last one was started, so they ran one at a time and the lock was "
-           "never put to the test. Start every worker first, then join them all in a second loop.",
+           _("A worker was joined before the last one was started, so they ran one at a time and the lock "
+             "was never put to the test. Start every worker first, then join them all in a second loop."),
            where=joins[0].where if joins else None)
 
 
-@check(f"no deposit is lost: {WORKERS} workers x {TIMES} deposits make {WORKERS * TIMES}", uses=with_lock,
+@check("no deposit is lost: 4 workers x 20 deposits make 80", uses=with_lock,  # WORKERS, TIMES
        leftovers_ok=True)
 def test_no_lost_update(obs):
     expected = WORKERS * TIMES
     final = obs.value["final"]
     hint = ""
     if final < expected:
-        hint = (" Updates were lost: two workers read the same value, each added 1, and the second write "
+        hint = _(" Updates were lost: two workers read the same value, each added 1, and the second write "
                 "overwrote the first. Hold the lock around the whole read-and-write: "
                 "`with lock: counter.write(counter.read() + 1)`.")
     expect(final == expected, "wrong_result",
-           f"After {WORKERS} workers each made {TIMES} deposits, the counter holds {final}; expected "
-           f"{expected}.{hint}")
+           _("After {WORKERS} workers each made {TIMES} deposits, the counter holds {final}; expected "
+             "{expected}.{hint}").format(WORKERS=WORKERS, TIMES=TIMES, final=final, expected=expected, hint=hint))
     expect(obs.value["returned"] == expected, "wrong_result",
-           f"run_deposits() returned {obs.value['returned']!r}, while the counter holds {final}: return "
-           "counter.read(), after joining every worker.")
+           _("run_deposits() returned {returned!r}, while the counter holds {final}: return counter.read(), "
+             "after joining every worker.").format(returned=obs.value['returned'], final=final))
 
 
 def _judge_bracketing(obs, function):
     updates = _updates(obs)
-    expect(updates, "wrong_result", f"No worker read or wrote the counter: does {function}() call "
-                                    "counter.write(counter.read() + 1)?")
+    expect(updates, "wrong_result", _("No worker read or wrote the counter: does {function}() call counter.write(counter.read() + 1)?").format(function=function))
     for pid, accesses in updates.items():
         for event, held in accesses:
-            verb = "read" if event.kind == "counter.read" else "wrote"
+            verb = _("read") if event.kind == "counter.read" else _("wrote")
             expect(held, "wrong_result",
-                   f"A worker {verb} the counter while holding no lock (at {event.where or '?'}). Another "
-                   "worker can read the same value in between, and one of the two deposits is lost. Hold "
-                   "the lock around the read AND the write of each deposit.",
+                   _("A worker {verb} the counter while holding no lock (at {value}). Another worker can read the "
+                     "same value in between, and one of the two deposits is lost. Hold the lock around the read AND "
+                     "the write of each deposit.").format(verb=verb, value=event.where or '?'),
                    where=event.where)
         # a read and its write must be in the same hold: no release in between
         reads = [(e, held) for e, held in accesses if e.kind == "counter.read"]
         releases = [e for e in obs.events if e.kind == "lock.release" and e.pid == pid]
-        for e, _ in reads:
-            after = [w for w, _ in accesses if w.kind in ("counter.write", "counter.fail") and w.t > e.t]
+        for e, _held in reads:
+            after = [w for w, _held in accesses if w.kind in ("counter.write", "counter.fail") and w.t > e.t]
             if not after:
                 continue
             write = after[0]
             between = [r for r in releases if e.t < r.t < write.t]
             expect(not between, "wrong_result",
-                   f"A worker released the lock (at {between[0].where if between else '?'}) between reading "
-                   f"the counter and writing it back: another worker can read the old value in that gap, "
-                   "and a deposit is lost. Keep the read and the write inside one `with lock:` block.",
+                   _("A worker released the lock (at {value}) between reading the counter and writing it back: "
+                     "another worker can read the old value in that gap, and a deposit is lost. Keep the read and "
+                     "the write inside one `with lock:` block.").format(value=between[0].where if between else '?'),
                    where=between[0].where if between else None)
 
 
@@ -267,15 +269,15 @@ def test_one_shared_lock(obs):
     updates = _updates(obs)
     used = {}
     for pid, accesses in updates.items():
-        for _, held in accesses:
+        for _event, held in accesses:
             for lock in held:
                 used.setdefault(lock, set()).add(pid)
-    expect(used, "wrong_result", "No worker held a lock while updating the counter.")
+    expect(used, "wrong_result", _("No worker held a lock while updating the counter."))
     expect(len(used) == 1, "wrong_result",
-           f"The workers held {len(used)} different locks while updating the counter, so each one only kept "
-           "out itself. Create ONE Lock in run_deposits(), before starting the workers, and pass that same "
-           "lock to every worker (a Lock created in each worker, or at module level under spawn, is a "
-           "different lock in every process).",
+           _("The workers held {n_used} different locks while updating the counter, so each one only kept "
+             "out itself. Create ONE Lock in run_deposits(), before starting the workers, and pass that same "
+             "lock to every worker (a Lock created in each worker, or at module level under spawn, is a "
+             "different lock in every process).").format(n_used=len(used)),
            where=first_at(student_calls(obs, "lock.acquire")))
     _judge_one_holder(obs)
 
@@ -283,87 +285,86 @@ def test_one_shared_lock(obs):
 def _judge_one_holder(obs):
     for spans in _hold_intervals(obs).values():
         expect(max_overlap(spans) <= 1, "wrong_result",
-               f"{max_overlap(spans)} workers held their lock at the same time, which one shared Lock never "
-               "allows: each had a lock of its own (under fork, locks made in different processes look "
-               "alike to the grader). Create ONE Lock in the parent and pass that object to every worker; "
-               "do not create a Lock inside the worker.", where=first_at(student_calls(obs, "lock.acquire")))
+               _("{max_overlap} workers held their lock at the same time, which one shared Lock never allows: "
+                 "each had a lock of its own (under fork, locks made in different processes look alike to the "
+                 "grader). Create ONE Lock in the parent and pass that object to every worker; do not create a "
+                 "Lock inside the worker.").format(max_overlap=max_overlap(spans)), where=first_at(student_calls(obs, "lock.acquire")))
 
 
 # ----------------------------------------------------------------------------- checks: acquire() and release()
 
 
-@check(f"when {RACERS} workers race (deposit() and deposit_manually(), one lock), no deposit is lost",
+@check("when 4 workers race (deposit() and deposit_manually(), one lock), no deposit is lost",  # RACERS
        uses=race, leftovers_ok=True)
 def test_race(obs):
     expected = RACERS * TIMES
     failed = {name: code for name, code in obs.value["exitcodes"].items() if code != 0}
-    expect(not failed, "crash", f"Some workers did not end normally (exit codes {failed}): see the output.")
+    expect(not failed, "crash", _("Some workers did not end normally (exit codes {failed}): see the output.").format(failed=failed))
     _judge_bracketing(obs, "deposit() or deposit_manually")
     updates = _updates(obs)
-    used = {lock for accesses in updates.values() for _, held in accesses for lock in held}
+    used = {lock for accesses in updates.values() for _event, held in accesses for lock in held}
     expect(len(used) == 1, "wrong_result",
-           f"The grader gave the same lock to {RACERS} workers, but they held {len(used)} different locks while "
-           "updating the counter: use the lock you are given, not a Lock of your own (one created at module "
-           "level is a different lock in every process under spawn and forkserver).",
+           _("The grader gave the same lock to {RACERS} workers, but they held {n_used} different locks "
+             "while updating the counter: use the lock you are given, not a Lock of your own (one created at "
+             "module level is a different lock in every process under spawn and forkserver).").format(RACERS=RACERS, n_used=len(used)),
            where=first_at(student_calls(obs, "lock.acquire")))
     _judge_one_holder(obs)
     expect(obs.value["final"] == expected, "wrong_result",
-           f"{RACERS} workers started together ({RACERS // 2} running deposit(), {RACERS // 2} "
-           f"deposit_manually(), {TIMES} deposits each) left the counter at {obs.value['final']}; expected "
-           f"{expected}. Hold the lock around each whole read-and-write.")
+           _("{RACERS} workers started together ({RACERS2} running deposit(), {RACERS2} deposit_manually(), "
+             "{TIMES} deposits each) left the counter at {final}; expected {expected}. Hold the lock around "
+             "each whole read-and-write.").format(RACERS=RACERS, RACERS2=RACERS // 2, TIMES=TIMES, final=obs.value['final'], expected=expected))
 
 
 # ----------------------------------------------------------------------------- checks: a failing update
 
-STUCK = ("The other workers wait in lock.acquire() for a lock that the failed worker never released (its "
-         "process has ended, still holding it), and run_deposits() waits in join() for them.")
-
-
 def _judge_failure(obs, function, how):
     targets = sorted({str(info.get("target")) for info in children(obs).values()})
     expect(targets == [function], "wrong_result",
-           f"run_deposits(counter, {FAIL_WORKERS}, {FAIL_TIMES}, target={function}) started processes running "
-           f"{targets}: each worker must run the `target` it is given.",
+           _("run_deposits(counter, {FAIL_WORKERS}, {FAIL_TIMES}, target={function}) started processes "
+             "running {targets}: each worker must run the `target` it is given.").format(FAIL_WORKERS=FAIL_WORKERS, FAIL_TIMES=FAIL_TIMES, function=function, targets=targets),
            where=first_at(student_calls(obs, "process.start")))
     failures = [e for e in obs.events if e.kind == "counter.fail"]
     if not failures and obs.value["final"] < FAIL_AT:
-        fail("wrong_result", f"{FAIL_WORKERS} workers made {FAIL_TIMES} deposits each, and the counter only "
-                             f"reached {obs.value['final']}: updates were lost. Hold one shared lock around each "
-                             "read-and-write.")
-    expect(failures, "wrong_result", f"The grader's counter should have failed once at {FAIL_AT}, but the "
-                                     "workers never wrote that value: did every worker run?")
+        fail("wrong_result", _("{FAIL_WORKERS} workers made {FAIL_TIMES} deposits each, and the counter only reached {final}: "
+                               "updates were lost. Hold one shared lock around each read-and-write.").format(FAIL_WORKERS=FAIL_WORKERS, FAIL_TIMES=FAIL_TIMES, final=obs.value['final']))
+    expect(failures, "wrong_result", _("The grader's counter should have failed once at {FAIL_AT}, but the workers never wrote that "
+                                       "value: did every worker run?").format(FAIL_AT=FAIL_AT))
     failed_pid = failures[0].pid
     started = children(obs)
     others = {info["name"]: info.get("exitcode") for pid, info in started.items()
               if pid != failed_pid and info.get("exitcode") != 0}
     expect(not others, "wrong_result",
-           f"One worker's counter.write() raised; the other workers should still finish normally, but these "
-           f"did not: {others}.")
+           _("One worker's counter.write() raised; the other workers should still finish normally, but these "
+             "did not: {others}.").format(others=others))
     held = [h for e, h in _updates(obs).get(failed_pid, []) if e.kind == "counter.fail"]
     expect(held and held[0], "wrong_result",
-           f"The worker whose counter.write() raised held no lock at that moment: {function}() must hold the "
-           "lock around each read-and-write (see the check about holding the lock).",
+           _("The worker whose counter.write() raised held no lock at that moment: {function}() must hold "
+             "the lock around each read-and-write (see the check about holding the lock).").format(function=function),
            where=failures[0].where)
     releases = [e for e in obs.events if e.kind == "lock.release" and e.pid == failed_pid
                 and e.t > failures[0].t]
     expect(releases, "wrong_result",
-           f"The worker whose counter.write() raised never released the lock ({how}). Here the others could "
-           "still finish only because they did not need it again.")
+           _("The worker whose counter.write() raised never released the lock ({how}). Here the others could "
+             "still finish only because they did not need it again.").format(how=_(how)))
     expected = _expected_total(obs)
     expect(obs.value["final"] == expected, "wrong_result",
-           f"The counter ended at {obs.value['final']}, but {expected} writes succeeded: updates were lost.")
+           _("The counter ended at {final}, but {expected} writes succeeded: updates were lost.").format(final=obs.value['final'], expected=expected))
 
 
 @check("a worker that fails inside `with lock:` releases the lock, and the others finish", uses=with_failure,
-       on_timeout=STUCK + " Use `with lock:` in deposit(): it releases the lock however the block ends.",
+       on_timeout=N_("The other workers wait in lock.acquire() for a lock that the failed worker never released "
+                     "(its process has ended, still holding it), and run_deposits() waits in join() for them. "
+                     "Use `with lock:` in deposit(): it releases the lock however the block ends."),
        leftovers_ok=False)
 def test_with_releases_on_error(obs):
-    _judge_failure(obs, "deposit", "`with lock:` releases it even when the block raises")
+    _judge_failure(obs, "deposit", N_("`with lock:` releases it even when the block raises"))
 
 
 @check("a worker that fails between acquire() and release() still releases the lock (try/finally)",
        uses=manual_failure,
-       on_timeout=STUCK + " In deposit_manually(), put lock.release() in a `finally:` block, right after the "
-                          "`try:` that follows lock.acquire().")
+       on_timeout=N_("The other workers wait in lock.acquire() for a lock that the failed worker never released "
+                     "(its process has ended, still holding it), and run_deposits() waits in join() for them. "
+                     "In deposit_manually(), put lock.release() in a `finally:` block, right after the "
+                     "`try:` that follows lock.acquire()."))
 def test_finally_releases_on_error(obs):
-    _judge_failure(obs, "deposit_manually", "put lock.release() in a `finally:` block")
+    _judge_failure(obs, "deposit_manually", N_("put lock.release() in a `finally:` block"))
