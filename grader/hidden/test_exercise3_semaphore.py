@@ -25,7 +25,7 @@ import os
 import sys
 import time
 
-from grader.checks import check, children, driver, expect, first_at, max_overlap, student_calls
+from grader.checks import N_, _, check, children, driver, expect, first_at, max_overlap, student_calls
 from grader.probe import record, transparent
 
 LIMIT, VISITORS = 3, 6
@@ -199,7 +199,7 @@ def _run(student, room, visitors):
     import multiprocessing
 
     student.visit(multiprocessing.Semaphore(1), _NullRoom())  # raises only while it is still a stub
-    _, gates = _run_watching(lambda: student.run_visitors(room, visitors, LIMIT), room)
+    _entered, gates = _run_watching(lambda: student.run_visitors(room, visitors, LIMIT), room)
     return {
         "parent": os.getpid(),
         "entered": room.entered(),
@@ -262,19 +262,19 @@ def _gave_up(obs):
 def test_every_visitor_ran(obs):
     started = children(obs)
     expect(len(started) == VISITORS, "wrong_result",
-           f"run_visitors(room, {VISITORS}, {LIMIT}) should start {VISITORS} processes, one per visitor; it "
-           f"started {len(started)}.", where=first_at(student_calls(obs, "process.start")))
+           _("run_visitors(room, {VISITORS}, {LIMIT}) should start {VISITORS} processes, one per visitor; it "
+             "started {n_started}.").format(VISITORS=VISITORS, LIMIT=LIMIT, n_started=len(started)), where=first_at(student_calls(obs, "process.start")))
     unjoined = [info["name"] for info in started.values() if not info.get("joins")]
     expect(not unjoined, "lifecycle",
-           f"These visitors were started but never joined: {unjoined}. Join every process you start.",
+           _("These visitors were started but never joined: {unjoined}. Join every process you start.").format(unjoined=unjoined),
            where=first_at(student_calls(obs, "process.start")))
     failed = {info["name"]: info.get("exitcode") for info in started.values() if info.get("exitcode") != 0}
     expect(not failed, "crash",
-           f"Some visitors did not end normally (exit codes {failed}): their error is in the output. Each "
-           "visitor must run visit(sem, room).")
+           _("Some visitors did not end normally (exit codes {failed}): their error is in the output. Each "
+             "visitor must run visit(sem, room).").format(failed=failed))
     expect(obs.value["entered"] == VISITORS, "wrong_result",
-           f"The room was used {obs.value['entered']} times; expected {VISITORS}, once per visitor. Does "
-           "visit() call room.use() exactly once?")
+           _("The room was used {entered} times; expected {VISITORS}, once per visitor. Does visit() call "
+             "room.use() exactly once?").format(entered=obs.value['entered'], VISITORS=VISITORS))
 
 
 @check("the visitors are all started, then all joined", uses=visitors, category="not_parallel",
@@ -282,11 +282,11 @@ def test_every_visitor_ran(obs):
 def test_visitors_start_together(obs):
     starts = student_calls(obs, "process.start")
     joins = student_calls(obs, "process.join")
-    expect(starts, "wrong_result", "run_visitors() started no process.")
+    expect(starts, "wrong_result", _("run_visitors() started no process."))
     late = [e for e in starts if joins and e.t > joins[0].t]
     expect(not late, "not_parallel",
-           "A visitor was joined before the last one was started, so they ran one at a time and the "
-           "semaphore had nothing to limit. Start every visitor first, then join them all in a second loop.",
+           _("A visitor was joined before the last one was started, so they ran one at a time and the "
+             "semaphore had nothing to limit. Start every visitor first, then join them all in a second loop."),
            where=joins[0].where if joins else None)
 
 
@@ -294,40 +294,41 @@ def test_visitors_start_together(obs):
        leftovers_ok=True)
 def test_visit_holds_the_semaphore(obs):
     visits = _visits(obs)
-    expect(visits, "wrong_result", "No visitor used the room: does visit() call room.use()?")
+    expect(visits, "wrong_result", _("No visitor used the room: does visit() call room.use()?"))
     used = {}
     for pid, spans in visits.items():
-        for _, _, at_enter, at_leave, enter in spans:
+        for _begin, _end, at_enter, at_leave, enter in spans:
             expect(at_enter and at_leave, "wrong_result",
-                   f"A visitor used the room while holding no permit (at {enter.where or '?'}): nothing "
-                   "limits how many are inside. Call room.use() inside `with sem:`, where sem is the "
-                   "multiprocessing.Semaphore(limit) made in run_visitors().", where=enter.where)
+                   _("A visitor used the room while holding no permit (at {value}): nothing limits how many are "
+                     "inside. Call room.use() inside `with sem:`, where sem is the multiprocessing.Semaphore(limit) "
+                     "made in run_visitors().").format(value=enter.where or '?'), where=enter.where)
             for lock in set(at_enter) & set(at_leave):
                 used.setdefault(lock, set()).add(pid)
     shared = [lock for lock, pids in used.items() if len(pids) == len(visits)]
     expect(shared, "wrong_result",
-           f"The visitors held {len(used)} different semaphores, none of them shared by all: each visitor "
-           "only counted itself. Create ONE Semaphore in run_visitors(), before starting the visitors, and "
-           "pass that same object to every one of them.", where=first_at(student_calls(obs, "lock.acquire")))
+           _("The visitors held {n_used} different semaphores, none of them shared by all: each visitor only "
+             "counted itself. Create ONE Semaphore in run_visitors(), before starting the visitors, and pass "
+             "that same object to every one of them.").format(n_used=len(used)), where=first_at(student_calls(obs, "lock.acquire")))
 
 
 def _gates_text(obs):
     gates = obs.value["gates"]
     if not gates:
-        return "run_visitors() created no Semaphore (or Lock) of its own"
-    return "run_visitors() created " + ", ".join(f"a {g['type']} with {g['permits']} permit(s)" for g in gates)
+        return _("run_visitors() created no Semaphore (or Lock) of its own")
+    made = ", ".join(_("a {type} with {permits} permit(s)").format(type=g["type"], permits=g["permits"]) for g in gates)
+    return _("run_visitors() created {gates}").format(gates=made)
 
 
-@check(f"never more than {LIMIT} visitors are inside at once", uses=visitors, leftovers_ok=True)
+@check("never more than 3 visitors are inside at once", uses=visitors, leftovers_ok=True)  # 3: LIMIT
 def test_at_most_limit(obs):
     most = max_overlap(_intervals(obs))
     expect(most <= LIMIT, "wrong_result",
-           f"{most} visitors were inside the room at the same time; at most {LIMIT} should be "
-           f"({_gates_text(obs)}). Create Semaphore(limit) once, hold it around room.use() in every "
-           "visitor, and release it exactly once per acquire.")
+           _("{most} visitors were inside the room at the same time; at most {LIMIT} should be "
+             "({gates_text}). Create Semaphore(limit) once, hold it around room.use() in every visitor, and "
+             "release it exactly once per acquire.").format(most=most, LIMIT=LIMIT, gates_text=_gates_text(obs)))
 
 
-@check(f"{LIMIT} visitors can be inside together: the semaphore is not a lock", uses=visitors,
+@check("3 visitors can be inside together: the semaphore is not a lock", uses=visitors,  # LIMIT
        category="not_parallel", leftovers_ok=True)
 def test_limit_reached(obs):
     most = max_overlap(_intervals(obs))
@@ -335,14 +336,14 @@ def test_limit_reached(obs):
         return  # the check above says what is wrong
     waited = ""
     if _gave_up(obs):
-        waited = (f" (The room held the visitors inside for {HOLD_S:g} s, and no more came in: is the "
-                  "semaphore made in run_visitors() and passed to the visitors?)")
+        waited = _(" (The room held the visitors inside for {seconds:g} s, and no more came in: is the "
+                   "semaphore made in run_visitors() and passed to the visitors?)").format(seconds=HOLD_S)
     expect(most > 1, "not_parallel",
-           f"Only one visitor was ever inside at a time, although {LIMIT} may be: {_gates_text(obs)}. A Lock, "
-           f"or a Semaphore(1), lets one process in at a time; Semaphore({LIMIT}) lets {LIMIT} in.{waited}")
+           _("Only one visitor was ever inside at a time, although {LIMIT} may be: {gates_text}. A Lock, or "
+             "a Semaphore(1), lets one process in at a time; Semaphore({LIMIT}) lets {LIMIT} in.{waited}").format(LIMIT=LIMIT, gates_text=_gates_text(obs), waited=waited))
     expect(most == LIMIT, "wrong_result",
-           f"At most {most} visitors were inside at the same time, although {LIMIT} may be: "
-           f"{_gates_text(obs)}. Create Semaphore(limit), with the limit run_visitors() is given.{waited}")
+           _("At most {most} visitors were inside at the same time, although {LIMIT} may be: {gates_text}. "
+             "Create Semaphore(limit), with the limit run_visitors() is given.{waited}").format(most=most, LIMIT=LIMIT, gates_text=_gates_text(obs), waited=waited))
 
 
 def _judge_permits_back(obs, when):
@@ -351,32 +352,31 @@ def _judge_permits_back(obs, when):
         if gate["final"] is None:
             continue
         expect(gate["final"] == gate["permits"], "wrong_result",
-               f"{when}, the {gate['type']} created with {gate['permits']} permits has {gate['final']}. "
-               + ("Permits were lost: a visitor acquired without releasing (release in `finally:`, or use "
-                  "`with sem:`)." if gate["final"] < gate["permits"] else
-                  "It gained permits: something released more often than it acquired (a release() without "
-                  "an acquire(), or twice), and every extra permit lets one more visitor in. "
-                  "`with sem:` acquires and releases exactly once."),
+               _("{when}, the {type} created with {permits} permits has {final}. ").format(when=_(when), type=gate['type'], permits=gate['permits'], final=gate['final'])
+               + (_("Permits were lost: a visitor acquired without releasing (release in `finally:`, or use `with "
+                 "sem:`).") if gate["final"] < gate["permits"] else _("It gained permits: something released more often than it acquired (a release() without an "
+                 "acquire(), or twice), and every extra permit lets one more visitor in. `with sem:` acquires "
+                 "and releases exactly once.")),
                where=first_at(student_calls(obs, "lock.release")))
 
 
 @check("the semaphore ends with all its permits: each visitor releases exactly what it acquired",
        uses=visitors, leftovers_ok=True)
 def test_permits_back(obs):
-    _judge_permits_back(obs, "After every visitor has left")
+    _judge_permits_back(obs, N_("After every visitor has left"))
 
 
 @check("a visitor that fails inside gives its permit back, and the others still visit", uses=failing_visit)
 def test_failing_visitor_releases(obs):
     failures = [e for e in obs.events if e.kind == "room.fail"]
-    expect(failures, "wrong_result", "The grader's room should have failed once, on the 2nd visit, but it "
-                                     f"was used only {obs.value['entered']} time(s).")
+    expect(failures, "wrong_result", _("The grader's room should have failed once, on the 2nd visit, but it was used only {entered} "
+                                       "time(s).").format(entered=obs.value['entered']))
     started = children(obs)
     others = {info["name"]: info.get("exitcode") for pid, info in started.items()
               if pid != failures[0].pid and info.get("exitcode") != 0}
     expect(not others, "wrong_result",
-           f"One visitor's room.use() raised; the other visitors should still visit and end normally, but "
-           f"these did not: {others}.")
+           _("One visitor's room.use() raised; the other visitors should still visit and end normally, but "
+             "these did not: {others}.").format(others=others))
     expect(obs.value["entered"] == FAIL_VISITORS, "wrong_result",
-           f"The room was used {obs.value['entered']} times; expected {FAIL_VISITORS}, once per visitor.")
-    _judge_permits_back(obs, "After one visit raised and every visitor has left")
+           _("The room was used {entered} times; expected {FAIL_VISITORS}, once per visitor.").format(entered=obs.value['entered'], FAIL_VISITORS=FAIL_VISITORS))
+    _judge_permits_back(obs, N_("After one visit raised and every visitor has left"))
