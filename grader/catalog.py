@@ -113,6 +113,8 @@ def untranslatable(path: Path) -> list[str]:
     """Texts of a source file that no catalogue can hold: `_()` of an f-string or a sum (a text
     already formatted), a check name that is not a plain string, an `on_timeout=` not marked N_()."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
+    marked = {t.id for n in tree.body if isinstance(n, ast.Assign) and _is_marked(n.value)
+              for t in n.targets if isinstance(t, ast.Name)}  # module constants NAME = N_("...")
     found = []
     for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
         name = call.func.id if isinstance(call.func, ast.Name) else getattr(call.func, "attr", None)
@@ -127,10 +129,15 @@ def untranslatable(path: Path) -> list[str]:
                 found.append(f"{path.name}:{call.lineno}: a check name made at run time (write it out): "
                              f"{ast.unparse(call.args[0])[:70]}")
             for keyword in call.keywords:
-                if keyword.arg == "on_timeout" and not (_is_text(keyword.value) and not keyword.value.value) and \
-                        not (isinstance(keyword.value, ast.Call) and getattr(keyword.value.func, "id", "") == "N_"):
+                value = keyword.value
+                if keyword.arg == "on_timeout" and not (_is_text(value) and not value.value) and \
+                        not _is_marked(value) and not (isinstance(value, ast.Name) and value.id in marked):
                     found.append(f"{path.name}:{call.lineno}: on_timeout= is not marked N_(\"...\")")
     return found
+
+
+def _is_marked(node) -> bool:
+    return isinstance(node, ast.Call) and getattr(node.func, "id", "") == "N_"
 
 
 def _is_text(node) -> bool:

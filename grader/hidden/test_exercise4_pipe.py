@@ -9,7 +9,7 @@ of the sending end) is the last one.
 import os
 import time
 
-from grader.checks import check, children, driver, expect, fail, first_at, judge_error, student_calls
+from grader.checks import N_, _, check, children, driver, expect, fail, first_at, judge_error, student_calls
 
 NUMBERS = [3, 1, 4, 1, 5, 9, 2, 6]
 BIG = "x" * 70_000  # larger than a pipe's buffer: it must still arrive whole
@@ -19,10 +19,10 @@ PAUSED_ITEMS = [0, "one", (2, "two"), {"three": 3}, 5.5, b"six", "last"]  # smal
 PAUSE_MAX_S = 3.0  # longest the pausing sender waits for the receiver to wait: only a receiver that never does
 
 HUNG_IN_RECV = (
-    "The parent waits in recv() for a message that will never come: recv() raises EOFError only when the "
+    N_("The parent waits in recv() for a message that will never come: recv() raises EOFError only when the "
     "pipe is empty and EVERY copy of the sending end is closed, and the parent still holds one (the child "
     "got its own copy when it started). Call send_end.close() in the parent right after start(), and end "
-    "the receiving loop on EOFError."
+    "the receiving loop on EOFError.")
 )
 
 # ----------------------------------------------------------------------------- helpers run in children
@@ -151,8 +151,8 @@ def sender_dies(student):
 
 # ----------------------------------------------------------------------------- checks: ping-pong
 
-PING_HANG = ("ping_pong() did not finish. Does echo_server() stop (return) when it receives None, and does "
-             "ping_pong() send None before it joins the child? Does each side recv() only what the other sends?")
+PING_HANG = (N_("ping_pong() did not finish. Does echo_server() stop (return) when it receives None, and does "
+             "ping_pong() send None before it joins the child? Does each side recv() only what the other sends?"))
 
 
 @check("ping-pong: each answer is the square of the number sent", uses=ping_pong, leftovers_ok=True,
@@ -161,10 +161,10 @@ def test_ping_pong_answers(obs):
     replies = obs.value["replies"]
     expected = [x * x for x in NUMBERS]
     expect(isinstance(replies, list), "wrong_result",
-           f"ping_pong({NUMBERS}) should return the list of answers; it returned {replies!r}.")
+           _("ping_pong({NUMBERS}) should return the list of answers; it returned {replies!r}.").format(NUMBERS=NUMBERS, replies=replies))
     expect(replies == expected, "wrong_result",
-           f"ping_pong({NUMBERS}) returned {replies}; expected {expected} (the square of each number, in the "
-           "order sent). Receive one answer per number you send.")
+           _("ping_pong({NUMBERS}) returned {replies}; expected {expected} (the square of each number, in "
+             "the order sent). Receive one answer per number you send.").format(NUMBERS=NUMBERS, replies=replies, expected=expected))
 
 
 @check("the answers are sent by the child, over the pipe", uses=ping_pong, leftovers_ok=True, on_timeout=PING_HANG)
@@ -172,11 +172,11 @@ def test_answers_come_from_child(obs):
     parent = obs.value["parent"]
     started = children(obs)
     expect(started, "wrong_result",
-           "ping_pong() started no process: start a Process running echo_server on one end of the pipe.")
+           _("ping_pong() started no process: start a Process running echo_server on one end of the pipe."))
     sent_by_children = [e for e in student_calls(obs, "pipe.send") if e.pid != parent]
     expect(len(sent_by_children) == len(NUMBERS), "wrong_result",
-           f"The child should send one answer per number ({len(NUMBERS)}); it called send() "
-           f"{len(sent_by_children)} time(s). echo_server() answers with conn.send(x * x).",
+           _("The child should send one answer per number ({n_NUMBERS}); it called send() "
+             "{n_sent_by_children} time(s). echo_server() answers with conn.send(x * x).").format(n_NUMBERS=len(NUMBERS), n_sent_by_children=len(sent_by_children)),
            where=first_at(sent_by_children))
 
 
@@ -189,29 +189,29 @@ def test_alternates(obs):
     for e in calls:
         if e.kind == "pipe.send":
             expect(sends == recvs, "ordering",
-                   f"ping_pong() sent a number before it had received the answer to the previous one (send at "
-                   f"{e.where}). A ping-pong waits for each answer: send(x), then recv(), then the next x.",
+                   _("ping_pong() sent a number before it had received the answer to the previous one (send at "
+                     "{where}). A ping-pong waits for each answer: send(x), then recv(), then the next x.").format(where=e.where),
                    where=e.where)
             sends += 1
         else:
             recvs += 1
     expect(sends >= len(NUMBERS), "wrong_result",
-           f"The parent called send() {sends} time(s); expected one per number, then None.")
+           _("The parent called send() {sends} time(s); expected one per number, then None.").format(sends=sends))
 
 
 @check("the echo server stops at None and is joined", uses=ping_pong, category="lifecycle", on_timeout=PING_HANG)
 def test_server_joined(obs):
     started = children(obs)
-    expect(started, "wrong_result", "ping_pong() started no process.")
+    expect(started, "wrong_result", _("ping_pong() started no process."))
     unjoined = [info["name"] for info in started.values() if not info.get("joins")]
     expect(not unjoined, "lifecycle",
-           f"The child {unjoined} was never joined: send None so that echo_server returns, then join() it.",
+           _("The child {unjoined} was never joined: send None so that echo_server returns, then join() it.").format(unjoined=unjoined),
            where=first_at(student_calls(obs, "process.start")))
     crashed = {info["name"]: info.get("exitcode") for info in started.values() if info.get("exitcode")}
     expect(not crashed, "crash",
-           f"The echo server ended with exitcode {list(crashed.values())[0] if crashed else '?'}: an exception "
-           "in the child (its traceback is in the output). Did it try to answer None? Leave the loop when "
-           "recv() returns None, before computing x * x.",
+           _("The echo server ended with exitcode {value}: an exception in the child (its traceback is in "
+             "the output). Did it try to answer None? Leave the loop when recv() returns None, before "
+             "computing x * x.").format(value=list(crashed.values())[0] if crashed else '?'),
            where=first_at([e for e in student_calls(obs, "pipe.recv") if e.pid != obs.value["parent"]]))
 
 
@@ -223,14 +223,14 @@ def _judge_receiver_error(obs, when):
     error = obs.error
     where = f"{obs.student_file}:{error.line}" if error.line else None
     if error.type == "EOFError":
-        fail("crash", f"{when}, recv() raised EOFError and your code did not catch it. EOFError is how recv() "
-                      "says \"the pipe is empty and no sending end is left open\": it is the normal end of the "
-                      "conversation. Wrap recv() in try/except EOFError and leave the loop there.\n"
+        fail("crash", _("{when}, recv() raised EOFError and your code did not catch it. EOFError is how recv() says "
+                        '"the pipe is empty and no sending end is left open": it is the normal end of the conversation. '
+                        "Wrap recv() in try/except EOFError and leave the loop there.\n").format(when=_(when))
                       + error.traceback, where)
     if error.type == "OSError" and "only" in error.message:
-        fail("crash", f"{when}, your code raised OSError: {error.message}. Pipe(duplex=False) returns "
-                      "(receive end, send end), in that order: the FIRST end can only recv(), the SECOND can "
-                      "only send(). Give the second end to the sender and keep the first to receive.\n"
+        fail("crash", _("{when}, your code raised OSError: {message}. Pipe(duplex=False) returns (receive end, send "
+                        "end), in that order: the FIRST end can only recv(), the SECOND can only send(). Give the "
+                        "second end to the sender and keep the first to receive.\n").format(when=_(when), message=error.message)
                       + error.traceback, where)
     judge_error(obs)
 
@@ -239,27 +239,27 @@ def _judge_receiver_error(obs, when):
        leftovers_ok=True, on_timeout=HUNG_IN_RECV)
 def test_one_way_messages(obs):
     if obs.error is not None:
-        _judge_receiver_error(obs, "While receiving")
+        _judge_receiver_error(obs, N_("While receiving"))
     got = obs.value["got"]
-    expect(isinstance(got, list), "wrong_result", f"one_way() should return a list; it returned {got!r}.")
+    expect(isinstance(got, list), "wrong_result", _("one_way() should return a list; it returned {got!r}.").format(got=got))
     shown = [("x" * 10 + f"... ({len(x)} characters)") if isinstance(x, str) and len(x) > 100 else x for x in got]
     expect(len(got) == len(ITEMS), "wrong_result",
-           f"one_way() returned {len(got)} message(s); the sender sent {len(ITEMS)}: {shown!r}. Keep receiving "
-           "until recv() raises EOFError.")
+           _("one_way() returned {n_got} message(s); the sender sent {n_ITEMS}: {shown!r}. Keep receiving "
+             "until recv() raises EOFError.").format(n_got=len(got), n_ITEMS=len(ITEMS), shown=shown))
     wrong = [i for i, (a, b) in enumerate(zip(got, ITEMS, strict=False)) if a != b]
     expect(not wrong, "wrong_result",
-           f"Message {wrong[0] if wrong else '?'} differs from what was sent: expected every item, in the order "
-           f"sent; got {shown!r}.")
+           _("Message {value} differs from what was sent: expected every item, in the order sent; got "
+             "{shown!r}.").format(value=wrong[0] if wrong else '?', shown=shown))
 
 
 @check("one_way() uses a one-way pipe: Pipe(duplex=False)", uses=one_way, leftovers_ok=True,
        on_timeout=HUNG_IN_RECV)
 def test_uses_one_way_pipe(obs):
     created = obs.value["pipes"]
-    expect(created, "wrong_result", "one_way() created no pipe: call Pipe(duplex=False).")
+    expect(created, "wrong_result", _("one_way() created no pipe: call Pipe(duplex=False)."))
     expect(False in created, "wrong_result",
-           "one_way() created a duplex pipe (both ends send and receive); this exercise is about the one-way "
-           "kind: Pipe(duplex=False), which returns (receive end, send end).",
+           _("one_way() created a duplex pipe (both ends send and receive); this exercise is about the "
+             "one-way kind: Pipe(duplex=False), which returns (receive end, send end)."),
            where=first_at(student_calls(obs, "process.start")))
 
 
@@ -267,9 +267,10 @@ def test_uses_one_way_pipe(obs):
        leftovers_ok=True, on_timeout=HUNG_IN_RECV)
 def test_parent_closes_send_end(obs):
     expect(obs.value["recv_with_send_open"] is not True, "lifecycle",
-           "one_way() began to recv() while the parent still held its copy of the sending end. That copy keeps "
-           "the pipe \"open for writing\", so recv() can never raise EOFError: had the sender died without a "
-           "sentinel, one_way() would wait forever. Call send_end.close() in the parent right after start().",
+           _("one_way() began to recv() while the parent still held its copy of the sending end. That copy "
+             'keeps the pipe "open for writing", so recv() can never raise EOFError: had the sender died '
+             "without a sentinel, one_way() would wait forever. Call send_end.close() in the parent right "
+             "after start()."),
            where=first_at([e for e in student_calls(obs, "pipe.recv") if e.pid == obs.value["parent"]])
            or first_at(student_calls(obs, "process.start")))
 
@@ -279,14 +280,14 @@ def test_parent_closes_send_end(obs):
 def test_sender_child_joined(obs):
     parent = obs.value["parent"]
     started = children(obs)
-    expect(started, "wrong_result", "one_way() started no process: start a Process running sender_func.")
+    expect(started, "wrong_result", _("one_way() started no process: start a Process running sender_func."))
     sent_by_children = [e for e in student_calls(obs, "pipe.send") if e.pid != parent]
     expect(len(sent_by_children) >= len(ITEMS), "wrong_result",
-           f"The child should send the {len(ITEMS)} items; it called send() {len(sent_by_children)} time(s). "
-           "Start the child with target=sender_func and args=(send_end, items).")
+           _("The child should send the {n_ITEMS} items; it called send() {n_sent_by_children} time(s). "
+             "Start the child with target=sender_func and args=(send_end, items).").format(n_ITEMS=len(ITEMS), n_sent_by_children=len(sent_by_children)))
     unjoined = [info["name"] for info in started.values() if not info.get("joins")]
     expect(not unjoined, "lifecycle",
-           f"The sender {unjoined} was never joined: join() it before one_way() returns.",
+           _("The sender {unjoined} was never joined: join() it before one_way() returns.").format(unjoined=unjoined),
            where=first_at(student_calls(obs, "process.start")))
 
 
@@ -297,24 +298,25 @@ def test_sender_child_joined(obs):
        expects_error=True, leftovers_ok=True, on_timeout=HUNG_IN_RECV)
 def test_sender_pauses(obs):
     if obs.error is not None:
-        _judge_receiver_error(obs, "While the sender paused")
+        _judge_receiver_error(obs, N_("While the sender paused"))
     got = obs.value["got"]
-    expect(isinstance(got, list), "wrong_result", f"one_way() should return a list; it returned {got!r}.")
+    expect(isinstance(got, list), "wrong_result", _("one_way() should return a list; it returned {got!r}.").format(got=got))
     half = len(PAUSED_ITEMS) // 2
     expect(got == PAUSED_ITEMS, "wrong_result",
-           f"The grader's sender sent {half} messages, paused until your code was waiting for more, then sent "
-           f"the other {len(PAUSED_ITEMS) - half}; one_way() returned {len(got)}: {got!r}. An empty pipe is not the end of the "
-           "conversation (a poll() that times out, or one that finds nothing, only says \"nothing yet\"): "
-           "keep calling recv() until it raises EOFError, which comes once every sending end is closed.",
+           _("The grader's sender sent {half} messages, paused until your code was waiting for more, then "
+             "sent the other {n_PAUSED_ITEMS}; one_way() returned {n_got}: {got!r}. An empty pipe is not the "
+             "end of the conversation (a poll() that times out, or one that finds nothing, only says "
+             '"nothing yet"): keep calling recv() until it raises EOFError, which comes once every sending '
+             "end is closed.").format(half=half, n_PAUSED_ITEMS=len(PAUSED_ITEMS) - half, n_got=len(got), got=got),
            where=first_at([e for e in student_calls(obs, "pipe.recv") if e.pid == obs.value["parent"]]))
 
 
 # ----------------------------------------------------------------------------- checks: the sender dies (last)
 
 DIED_HANG = (
-    "The sender died after sending 3 messages, without a sentinel. The parent then waits in recv() because "
+    N_("The sender died after sending 3 messages, without a sentinel. The parent then waits in recv() because "
     "a copy of the sending end is still open in the parent itself: recv() can only raise EOFError once every "
-    "copy is closed. Close the parent's copy (send_end.close()) right after start(), and catch EOFError."
+    "copy is closed. Close the parent's copy (send_end.close()) right after start(), and catch EOFError.")
 )
 
 
@@ -322,15 +324,15 @@ DIED_HANG = (
        expects_error=True, leftovers_ok=True, on_timeout=DIED_HANG)
 def test_sender_dies(obs):
     if obs.error is not None:
-        _judge_receiver_error(obs, "When the sender died early")
+        _judge_receiver_error(obs, N_("When the sender died early"))
     got = obs.value["got"]
     expected = ITEMS[:DIE_AFTER]
     expect(got != ITEMS, "wrong_result",
-           "one_way() received every item although the grader's sender_func sends only 3 and dies: start the "
-           "child with target=sender_func (the parameter), not sender.")
+           _("one_way() received every item although the grader's sender_func sends only 3 and dies: start "
+             "the child with target=sender_func (the parameter), not sender."))
     expect(got == expected, "wrong_result",
-           f"The sender sent {expected!r} and died; one_way() returned {got!r}. Return every message that "
-           "arrived before recv() raised EOFError.")
+           _("The sender sent {expected!r} and died; one_way() returned {got!r}. Return every message that "
+             "arrived before recv() raised EOFError.").format(expected=expected, got=got))
 
 
 @check("the dead sender is joined", uses=sender_dies, category="lifecycle", on_timeout=DIED_HANG)
@@ -338,5 +340,5 @@ def test_dead_sender_joined(obs):
     started = children(obs)
     unjoined = [info["name"] for info in started.values() if not info.get("joins")]
     expect(started and not unjoined, "lifecycle",
-           "one_way() returned without joining the sender that died: join() it, whatever its fate.",
+           _("one_way() returned without joining the sender that died: join() it, whatever its fate."),
            where=first_at(student_calls(obs, "process.start")))
