@@ -198,7 +198,7 @@ def exercise_findings(course: Course, exercise: Exercise, repeat: int = 3,
         if bug.path.is_file():
             verdict = _grade(course, exercise, bug.path, timeout)
             bugs.append((bug.path, verdict))
-            yield _expect_bug(course, exercise, bug.path, bug.category, verdict)
+            yield _expect_bug(course, exercise, bug.path, bug.category, verdict, timeout)
     for path in exercise.correct_variants:
         if path.is_file():
             yield _expect_pass(course, exercise, path, "correct variant", _grade(course, exercise, path, None))
@@ -253,7 +253,8 @@ def _expect_pass(course: Course, exercise: Exercise, path: Path, step: str, verd
     return Finding(exercise.id, step, False, f"{name} should pass ({run.rstrip(', ') or 'one run'}); {why}")
 
 
-def _expect_bug(course: Course, exercise: Exercise, path: Path, category: str, verdict: ExerciseVerdict) -> Finding:
+def _expect_bug(course: Course, exercise: Exercise, path: Path, category: str, verdict: ExerciseVerdict,
+                timeout: float | None) -> Finding:
     failed = sorted({c.category.value for c in verdict.checks if c.status in (Status.FAIL, Status.SKIPPED)})
     errors = [c for c in verdict.checks if c.status is Status.ERROR]
     name = _rel(course, path)
@@ -265,6 +266,8 @@ def _expect_bug(course: Course, exercise: Exercise, path: Path, category: str, v
         why = "it passes every check: a check is too weak to catch it"
     else:
         why = f"it fails as {', '.join(failed)}"
+        if "timeout" in failed and timeout is not None:
+            why += f" (within --timeout {timeout:g} s: a loaded machine may need longer)"
     return Finding(exercise.id, "known bug", False, f"{name} should fail as {category}; {why}")
 
 

@@ -50,7 +50,7 @@ def test_scaffold_then_fill_in_until_everything_looks_fine(course, capsys):
     capsys.readouterr()
 
     # Right after: what is left to do, one line each.
-    assert main(["check", "event", "--course", str(course), "--repeat", "1", "--timeout", "3"]) == 2
+    assert main(["check", "event", "--course", str(course), "--repeat", "1", "--timeout", "5"]) == 2
     todo = problems(capsys.readouterr().out)
     mark = "still the example `grade new` wrote"
     assert todo == [
@@ -81,7 +81,7 @@ def test_scaffold_then_fill_in_until_everything_looks_fine(course, capsys):
     head = text[:text.index("    hint: |\n      grade new: example")]
     (course / "course.yaml").write_text(head + (FIXTURE / "entry.yaml").read_text())
 
-    assert main(["check", "event", "--course", str(course), "--repeat", "1", "--timeout", "3"]) == 0
+    assert main(["check", "event", "--course", str(course), "--repeat", "1", "--timeout", "5"]) == 0
     out = capsys.readouterr().out
     assert problems(out) == []
     assert out.count("✓ exercise15 · known bug:") == 4

@@ -42,7 +42,9 @@ def small_course(tmp_path, ids=("exercise1",), bugs=1, variants=0, rules=RELAXED
 
 
 def check(course, *args):
-    return main(["check", "--course", str(course), "--timeout", "3", "--repeat", "1", *args])
+    """None of exercise 1's known bugs hangs: its own time limit costs nothing, and a shorter one
+    could be reached by a loaded machine."""
+    return main(["check", "--course", str(course), "--repeat", "1", *args])
 
 
 def edit(path, old, new):
@@ -109,7 +111,7 @@ def test_a_weakened_check_that_lets_a_known_bug_pass_is_named(tmp_path, capsys):
 
 def test_every_solution_run_is_a_line_and_two_exercises_are_checked_at_once(tmp_path, capsys):
     course = small_course(tmp_path, ids=("exercise1", "exercise2"), rules={**RELAXED, "every_check_failed_by_a_bug": False})
-    assert main(["check", "--course", str(course), "--timeout", "3", "--repeat", "2", "--jobs", "2"]) == 0
+    assert main(["check", "--course", str(course), "--repeat", "2", "--jobs", "2"]) == 0
     out = capsys.readouterr().out
     for exercise in ("exercise1", "exercise2"):
         assert out.count(f"✓ {exercise} · solution:") == 2
@@ -171,5 +173,5 @@ def test_missing_files_are_named_by_their_line_and_stray_files_are_found(tmp_pat
 def test_check_course_yields_the_static_findings_first(tmp_path):
     course = load_course(small_course(tmp_path))
     (course.root / "exercises" / "stray.py").write_text("")
-    first = next(check_course(course, list(course.exercises), repeat=1, timeout=3))
+    first = next(check_course(course, list(course.exercises), repeat=1))
     assert (first.step, first.ok) == ("manifest", True)
