@@ -98,6 +98,7 @@ class _Runs:
 class GraderPlugin:
     def __init__(self, jobs: list[Job]):
         self.jobs = {job.tests.resolve(): job for job in jobs}
+        self._resolved: dict[str, Path] = {}
         self.records: list[CheckRecord] = []
         self.collection_errors: dict[str, str] = {}  # exercise id -> what broke in the hidden module
         self._runs: dict[tuple[str, str], _Runs] = {}
@@ -107,13 +108,19 @@ class GraderPlugin:
 
     # ------------------------------------------------------------------ collection
 
-    def pytest_configure(self, config):
-        # Failures are reported from the records, never from pytest's tracebacks: its long
-        # format costs ~80 ms per failed check (a hang skips every check after it).
-        config.option.tbstyle = "native"
+    def pytest_collection_modifyitems(self, items):
+        # Failures are reported from the records, never from pytest's tracebacks: formatting
+        # one costs 25-80 ms (source lines read and compiled), and a hang skips every check
+        # after it. One line is all pytest's report of a check needs.
+        for item in items:
+            if self._job_for(item.path) is not None:
+                item._repr_failure_py = _one_line
 
     def _job_for(self, path) -> Job | None:
-        return self.jobs.get(Path(str(path)).resolve())
+        key = str(path)
+        if key not in self._resolved:  # several hooks ask per check: resolve() each path once
+            self._resolved[key] = Path(key).resolve()
+        return self.jobs.get(self._resolved[key])
 
     def pytest_generate_tests(self, metafunc):
         job = self._job_for(metafunc.definition.path)
@@ -323,6 +330,10 @@ def _as_the_student_names_it(record: CheckRecord, job: Job) -> CheckRecord:
     location = record.location.replace(copy, given) if record.location else record.location
     return dataclasses.replace(record, name=record.name.replace(copy, given),
                                message=record.message.replace(copy, given), location=location)
+
+
+def _one_line(excinfo, style=None) -> str:
+    return excinfo.exconly()
 
 
 _CATEGORY_OF = {TIMEOUT: "timeout", DIED: "crash", RESOURCE: "resource"}

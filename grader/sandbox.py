@@ -46,7 +46,15 @@ from .observations import (
     ProcessStack,
 )
 from .probe import STACK_SIGNAL
-from .proctree import become_subreaper, describe_exit, handles_stack_signal, kill, parse_faulthandler, running
+from .proctree import (
+    become_subreaper,
+    describe_exit,
+    handles_stack_signal,
+    kill,
+    parse_faulthandler,
+    ppid_map,
+    running,
+)
 from .sandbox_child import send  # the one framing both sides use: a 4-byte length, then JSON
 
 SITE_DIR = Path(__file__).parent / "_site"
@@ -54,6 +62,7 @@ POLL_S = 0.1  # how often the tree is counted while waiting (a scan of /proc cos
 STACK_WAIT_S = 0.5  # longest wait for the stack dumps
 LEFTOVER_GRACE_S = 0.2  # processes still exiting when a run returns get this long
 CLOSE_WAIT_S = 2.0  # a clean exit of the sandbox process gets this long
+FLOOD_FACTOR = 16  # output past 16 times its cap stops the run at once
 HELPER_EXIT_S = 1.0  # after a kill, the resource tracker gets this long to clean up and exit by itself
 
 
@@ -99,6 +108,7 @@ class Sandbox:
         self._worker_pid: int | None = None
         self._own_pid = os.getpid()
         self._orphan_owner: dict[int, bool] = {}
+        self._handles: dict[int, psutil.Process] = {}
         self._output = bytearray()
         self._output_total = 0
         self._reply_buffer = bytearray()
@@ -251,6 +261,13 @@ class Sandbox:
                 continue
             if self._output_r in ready:
                 self._drain_output()
+                flood = FLOOD_FACTOR * self.limits.output_kb * 1024
+                if self._output_total > flood:
+                    # Past this the run fails as "resource" however it ends: stop it now, so that
+                    # the verdict does not depend on how fast this machine moves the rest through a pipe.
+                    return ("resource", f"Your code printed more than {flood} bytes (at most "
+                                        f"{self.limits.output_kb * 1024} are kept): remove debugging prints, or "
+                                        "print less in loops")
             if self._reply_r in ready:
                 try:
                     chunk = os.read(self._reply_r, 1 << 16)
@@ -400,43 +417,52 @@ class Sandbox:
 
     def _tree(self) -> list[psutil.Process]:
         """Every process of the sandbox: the nanny's descendants and orphans re-parented here."""
-        found: dict[int, psutil.Process] = {}
-        roots = self._orphans()
-        try:
-            roots.append(psutil.Process(self._proc.pid))
-        except psutil.Error:
-            pass
-        for root in roots:
-            found[root.pid] = root
+        parents = ppid_map()
+        kids: dict[int, list[int]] = {}
+        for pid, ppid in parents.items():
+            kids.setdefault(ppid, []).append(pid)
+        todo = self._orphans(kids.get(self._own_pid, ()))
+        if self._proc.pid in parents:
+            todo.append(self._proc.pid)
+        found: set[int] = set()
+        while todo:
+            pid = todo.pop()
+            if pid not in found:
+                found.add(pid)
+                todo.extend(kids.get(pid, ()))
+        self._orphan_owner.update(dict.fromkeys(found, True))  # once seen in the tree, ours when orphaned
+        return [p for p in map(self._handle, found) if p is not None]
+
+    def _handle(self, pid: int) -> psutil.Process | None:
+        handle = self._handles.get(pid)
+        if handle is None or not handle.is_running():
             try:
-                for p in root.children(recursive=True):
-                    found[p.pid] = p
+                handle = self._handles[pid] = psutil.Process(pid)
             except psutil.Error:
-                continue
-        return list(found.values())
+                return None
+        return handle
 
-    def _orphans(self) -> list[psutil.Process]:
-        """Processes of this sandbox re-parented to this process (it is a subreaper).
+    def _orphans(self, children=None) -> list[int]:
+        """Pids of this sandbox's processes re-parented to this process (it is a subreaper).
 
-        Several sandboxes may run at once: an orphan is this one's if its environment
-        names this sandbox's folder (every process of the tree inherits it).
+        Several sandboxes may run at once: an orphan is this one's if it was seen in this
+        tree before, or if its environment names this sandbox's folder (every process of the
+        tree inherits it).
         """
-        try:
-            children = psutil.Process(self._own_pid).children()
-        except psutil.Error:
-            return []
+        if children is None:
+            children = [pid for pid, ppid in ppid_map().items() if ppid == self._own_pid]
         mine = []
         marker = str(self._scratch)
-        for child in children:
-            if child.pid in self._preexisting or child.pid in _NANNIES:
+        for pid in children:
+            if pid in self._preexisting or pid in _NANNIES:
                 continue
-            if child.pid not in self._orphan_owner:
+            if pid not in self._orphan_owner:
                 try:
-                    self._orphan_owner[child.pid] = any(marker in v for v in child.environ().values())
+                    self._orphan_owner[pid] = any(marker in v for v in psutil.Process(pid).environ().values())
                 except psutil.Error:
-                    self._orphan_owner[child.pid] = False
-            if self._orphan_owner[child.pid]:
-                mine.append(child)
+                    self._orphan_owner[pid] = False
+            if self._orphan_owner[pid]:
+                mine.append(pid)
         return mine
 
     def _os_label(self, pid: int) -> str:
@@ -566,8 +592,8 @@ class Sandbox:
 
     def _reap_orphans(self) -> None:
         """Collect the exit status of this sandbox's re-parented orphans (only pids that are ours)."""
-        for child in self._orphans():
+        for pid in self._orphans():
             try:
-                os.waitpid(child.pid, os.WNOHANG)
+                os.waitpid(pid, os.WNOHANG)
             except ChildProcessError:
                 pass

@@ -2,8 +2,10 @@
 
 Each file in tests/hostile/ is a submission for exercise 1 that attacks the grader: it
 hangs, floods, forks, escapes, exits, kills, forges or tampers. Each must end in exit
-status 1 and a non-pass JSON verdict, within its timeout plus a few seconds, with no
-process of its left running and no course file changed.
+status 1 and a non-pass JSON verdict, with at most one hang reported (the start methods
+run side by side; the checks after a hang are skipped, not timed out again), no process
+of its left running and no course file changed. No assertion here reads the clock: how
+long a verdict takes is measured in bench/, and must not decide a test on a loaded machine.
 """
 
 from __future__ import annotations
@@ -24,9 +26,7 @@ from conftest import ROOT
 
 from grader import confinement
 
-TIMEOUT = 2.0
-# One timeout at most (the start methods run side by side), plus start-up and clean-up on a loaded machine.
-BUDGET_S = TIMEOUT + 6
+TIMEOUT = 4.0  # long enough for a spawn child to start at load 16; a hang costs it once per run
 HOSTILE = ROOT / "tests" / "hostile"
 GUARDED = ["course.yaml", "grader/hidden/test_exercise1_process.py", "solutions/exercise1_process.py"]
 
@@ -84,20 +84,21 @@ def test_a_hostile_submission_fails_cleanly(name, tmp_path):
     root = _course_copy(tmp_path) if name == "tampers_files" else ROOT
     before = _digest(GUARDED, root)
     env = dict(os.environ, HOSTILE_MARK=mark, HOSTILE_TARGET=str(root))
-    started = time.monotonic()
     proc = subprocess.run(
         [sys.executable, "-m", "grader", "exercise1", "--submission", str(HOSTILE / f"{name}.py"),
          "--format", "json", "--timeout", str(TIMEOUT), "--course", str(root)],
-        capture_output=True, text=True, env=env, timeout=120,
+        capture_output=True, text=True, env=env, timeout=300,
     )
-    elapsed = time.monotonic() - started
     assert proc.returncode == 1, proc.stderr[-2000:]
     verdict = json.loads(proc.stdout)  # exactly one JSON document, whatever the code printed
     assert verdict["status"] == "fail"
     assert verdict["score"] < verdict["max_score"]
     failed = {c["category"] for c in verdict["checks"] if c["status"] != "pass"}
     assert EXPECTED[name] in failed, verdict["checks"]
-    assert elapsed < BUDGET_S, f"took {elapsed:.1f} s"
+    assert not [c for c in verdict["checks"] if c["status"] == "error"], "the grader's own fault, never"
+    hangs = [c for c in verdict["checks"] if c["status"] == "fail" and c["category"] == "timeout"]
+    assert len({c["name"] for c in hangs}) <= 1, "one hang per run, not one per check"
+    assert len(hangs) <= len({c["start_method"] for c in verdict["checks"]}), "at most one per start method"
     time.sleep(0.1)
     assert _marked_processes(mark) == [], "processes of the submission are still running"
     assert _digest(GUARDED, root) == before, "a course file was changed"
@@ -115,18 +116,18 @@ def test_a_syntax_error_names_the_students_line():
     assert all(c["status"] == "skipped" for c in verdict["checks"] if c is not failures[0])
 
 
-def test_a_hang_at_import_is_reported_once_within_one_timeout():
-    started = time.monotonic()
+def test_a_hang_at_import_is_reported_once():
     proc = subprocess.run(
         [sys.executable, "-m", "grader", "exercise1", "--submission", str(HOSTILE / "hang_at_import.py"),
          "--format", "json", "--timeout", str(TIMEOUT), "--course", str(ROOT)],
-        capture_output=True, text=True, timeout=60)
-    elapsed = time.monotonic() - started
+        capture_output=True, text=True, timeout=300)
     verdict = json.loads(proc.stdout)
     failures = [c for c in verdict["checks"] if c["status"] == "fail"]
-    assert [c["category"] for c in failures] == ["timeout"]
-    assert "hang_at_import" not in failures[0]["message"] and "exercise1_process.py:5" in failures[0]["message"]
-    assert elapsed < TIMEOUT + 3, f"one timeout, not one per start method: took {elapsed:.1f} s"
+    assert [c["category"] for c in failures] == ["timeout"], "one failure for the import, not one per check"
+    assert "hang_at_import.py:5" in failures[0]["message"], "named as the student named the file"
+    assert f"within {TIMEOUT:g} s" in failures[0]["message"], "the limit, not the time it took"
+    skipped = [c for c in verdict["checks"] if c is not failures[0]]
+    assert skipped and all(c["status"] == "skipped" for c in skipped)
 
 
 @pytest.mark.parametrize("confine", ["1", "0"])
