@@ -11,7 +11,19 @@ last the classic deadlock of joining a child before getting its big item.
 import os
 from multiprocessing import queues
 
-from grader.checks import check, children, driver, expect, fail, first_at, judge_error, raised, student_calls
+from grader.checks import (
+    N_,
+    _,
+    check,
+    children,
+    driver,
+    expect,
+    fail,
+    first_at,
+    judge_error,
+    raised,
+    student_calls,
+)
 from grader.drivers import budget
 
 FILL_ITEMS = list("abcdefgh")
@@ -76,13 +88,13 @@ def _mac_queue(maxsize):
 def _exception_advice(error):
     """Advice for the wrong exception names students reach for; "" when nothing specific fits."""
     if error.type == "AttributeError" and ("'Full'" in error.message or "'Empty'" in error.message):
-        return ("queue.Full and queue.Empty belong to the standard module `queue`: `import queue`, then "
-                "`except queue.Empty:`. multiprocessing.Queue is a function and has no .Empty or .Full "
-                "(the post's Queue.Empty is Python 2's module Queue).")
+        return _("queue.Full and queue.Empty belong to the standard module `queue`: `import queue`, then "
+                 "`except queue.Empty:`. multiprocessing.Queue is a function and has no .Empty or .Full "
+                 "(the post's Queue.Empty is Python 2's module Queue).")
     if error.type in ("Full", "Empty"):
-        return (f"queue.{error.type} was raised and not caught: it is how put/get with a timeout (or the "
-                f"_nowait versions) say \"no room\" / \"nothing came\". Catch queue.{error.type} "
-                "(import queue) and stop there.")
+        return _("queue.{type} was raised and not caught: it is how put/get with a timeout (or the "
+                 "_nowait versions) say \"no room\" / \"nothing came\". Catch queue.{type} "
+                 "(import queue) and stop there.").format(type=error.type)
     return ""
 
 
@@ -90,7 +102,7 @@ def _judge_with_advice(obs):
     error = obs.error
     advice = _exception_advice(error)
     if advice:
-        fail("crash", f"Your code raised {error.type}: {error.message}\n{advice}\n{error.traceback}",
+        fail("crash", _("Your code raised {type}: {message}\n{advice}\n{traceback}").format(type=error.type, message=error.message, advice=advice, traceback=error.traceback),
              f"{obs.student_file}:{error.line}" if error.line else None)
     judge_error(obs)
 
@@ -107,7 +119,7 @@ def fill_queue(student):
     count = student.fill(q, list(FILL_ITEMS))
     held = []
     wait = budget()  # the student's feeder thread flushes the items: a share of the deadline, not a fixed delay
-    for _ in range(min(count, FILL_ROOM) if isinstance(count, int) else 0):
+    for _room in range(min(count, FILL_ROOM) if isinstance(count, int) else 0):
         try:
             held.append(q.get(timeout=wait))
         except queue.Empty:
@@ -166,11 +178,11 @@ def test_fill(obs):
         _judge_with_advice(obs)
     count, held = obs.value["count"], obs.value["held"]
     expect(count == FILL_ROOM, "wrong_result",
-           f"fill(Queue({FILL_ROOM}), {FILL_ITEMS}) returned {count!r}; the queue has room for {FILL_ROOM}, so "
-           f"expected {FILL_ROOM}. Count the items put, and stop at the first queue.Full.")
+           _("fill(Queue({FILL_ROOM}), {FILL_ITEMS}) returned {count!r}; the queue has room for {FILL_ROOM}, "
+             "so expected {FILL_ROOM}. Count the items put, and stop at the first queue.Full.").format(FILL_ROOM=FILL_ROOM, FILL_ITEMS=FILL_ITEMS, count=count))
     expect(held == FILL_ITEMS[:FILL_ROOM], "wrong_result",
-           f"After fill(), the queue held {held}; expected the first {FILL_ROOM} items in order, "
-           f"{FILL_ITEMS[:FILL_ROOM]}.")
+           _("After fill(), the queue held {held}; expected the first {FILL_ROOM} items in order, "
+             "{FILL_ITEMS}.").format(held=held, FILL_ROOM=FILL_ROOM, FILL_ITEMS=FILL_ITEMS[:FILL_ROOM]))
 
 
 @check("empty(), full() and qsize() describe a fresh queue and a full one", uses=describe_queue)
@@ -179,30 +191,29 @@ def test_snapshot(obs):
     want_fresh = {"empty": True, "full": False, "size": 0}
     want_full = {"empty": False, "full": True, "size": 3}
     expect(fresh == want_fresh, "wrong_result",
-           f"snapshot() of a fresh Queue(3) returned {fresh!r}; expected {want_fresh}.")
+           _("snapshot() of a fresh Queue(3) returned {fresh!r}; expected {want_fresh}.").format(fresh=fresh, want_fresh=want_fresh))
     expect(full == want_full, "wrong_result",
-           f"snapshot() of a Queue(3) holding 3 items returned {full!r}; expected {want_full}.")
+           _("snapshot() of a Queue(3) holding 3 items returned {full!r}; expected {want_full}.").format(full=full, want_full=want_full))
 
 
 @check("snapshot() copes with qsize() raising NotImplementedError (as on macOS)", uses=describe_queue)
 def test_snapshot_macos(obs):
     mac = obs.value["mac"]
     if mac[0] == "raised":
-        fail("crash", f"On a queue whose qsize() raises NotImplementedError (as every Queue does on macOS), "
-                      f"snapshot() raised {mac[1]}: {mac[2]}. Catch NotImplementedError around qsize() and "
-                      "report \"size\": None.")
+        fail("crash", _("On a queue whose qsize() raises NotImplementedError (as every Queue does on macOS), snapshot() "
+                        'raised {mac}: {mac2}. Catch NotImplementedError around qsize() and report "size": None.').format(mac=mac[1], mac2=mac[2]))
     want = {"empty": False, "full": False, "size": None}
     expect(mac[1] == want, "wrong_result",
-           f"snapshot() of a queue holding 1 item of 3, whose qsize() is not implemented, returned {mac[1]!r}; "
-           f"expected {want}.")
+           _("snapshot() of a queue holding 1 item of 3, whose qsize() is not implemented, returned {mac!r}; "
+             "expected {want}.").format(mac=mac[1], want=want))
 
 
 # ----------------------------------------------------------------------------- checks: producers and consumers
 
 CONSUMER_HANG = (
-    "A consumer still waits in q.get() for an item, and run() waits for its report. A consumer only stops "
+    N_("A consumer still waits in q.get() for an item, and run() waits for its report. A consumer only stops "
     "when it takes a sentinel: put one None per consumer, after every producer has been joined (so that no "
-    "real item comes after a sentinel)."
+    "real item comes after a sentinel).")
 )
 
 
@@ -212,7 +223,7 @@ def _expected(n_producers, per_producer):
 
 def _judge_items(taken, n_producers, per_producer, call):
     expected = _expected(n_producers, per_producer)
-    expect(isinstance(taken, list), "wrong_result", f"{call} should return a list; it returned {taken!r}.")
+    expect(isinstance(taken, list), "wrong_result", _("{call} should return a list; it returned {taken!r}.").format(call=call, taken=taken))
     got = sorted((tuple(x) if isinstance(x, (list, tuple)) else x for x in taken), key=repr)
     missing = [x for x in expected if x not in got]
     extra = list(got)
@@ -220,11 +231,11 @@ def _judge_items(taken, n_producers, per_producer, call):
         if x in extra:
             extra.remove(x)
     expect(not missing, "wrong_result",
-           f"{call}: {len(missing)} of the {len(expected)} items were never consumed, e.g. {missing[:3]}. "
-           "Does every producer put all its items, and does each consumer report everything it took?")
+           _("{call}: {n_missing} of the {n_expected} items were never consumed, e.g. {missing}. Does every "
+             "producer put all its items, and does each consumer report everything it took?").format(call=call, n_missing=len(missing), n_expected=len(expected), missing=missing[:3]))
     expect(not extra, "wrong_result",
-           f"{call}: these were consumed more than once, or were never produced: {extra[:5]}. Leave the "
-           "sentinels out of the reports.")
+           _("{call}: these were consumed more than once, or were never produced: {extra}. Leave the "
+             "sentinels out of the reports.").format(call=call, extra=extra[:5]))
 
 
 @check("10 producers, 1 consumer: every item is consumed exactly once", uses=one_consumer, leftovers_ok=True,
@@ -239,8 +250,8 @@ def test_processes(obs):
     targets = [info.get("target") for info in children(obs).values()]
     producers, consumers = targets.count("producer"), targets.count("consumer")
     expect(producers == 10 and consumers == 1, "wrong_result",
-           f"run(10, 1, 10) should start 10 processes running producer and 1 running consumer; it started "
-           f"{producers} and {consumers}.", where=first_at(student_calls(obs, "process.start")))
+           _("run(10, 1, 10) should start 10 processes running producer and 1 running consumer; it started "
+             "{producers} and {consumers}.").format(producers=producers, consumers=consumers), where=first_at(student_calls(obs, "process.start")))
 
 
 @check("each producer closes its queue and waits for its feeder thread (close, then join_thread)",
@@ -250,11 +261,11 @@ def test_producers_flush(obs):
     closed = {e.pid for e in student_calls(obs, "queue.close") if e.pid in producers}
     joined = {e.pid for e in student_calls(obs, "queue.join_thread") if e.pid in producers}
     expect(closed >= producers, "lifecycle",
-           f"{len(producers - closed)} of the {len(producers)} producers never called q.close(). A producer "
-           "that is done says so with q.close(), then waits for its items to be flushed with q.join_thread().")
+           _("{n_producers} of the {n_producers2} producers never called q.close(). A producer that is done "
+             "says so with q.close(), then waits for its items to be flushed with q.join_thread().").format(n_producers=len(producers - closed), n_producers2=len(producers)))
     expect(joined >= producers, "lifecycle",
-           f"{len(producers - joined)} of the {len(producers)} producers called q.close() but not "
-           "q.join_thread(): call it after close(), so the producer ends only once its items are in the pipe.",
+           _("{n_producers} of the {n_producers2} producers called q.close() but not q.join_thread(): call "
+             "it after close(), so the producer ends only once its items are in the pipe.").format(n_producers=len(producers - joined), n_producers2=len(producers)),
            where=first_at([e for e in student_calls(obs, "queue.close") if e.pid in producers]))
 
 
@@ -263,24 +274,27 @@ def test_joined(obs):
     started = children(obs)
     unjoined = sorted({info.get("target") or info["name"] for info in started.values() if not info.get("joins")})
     expect(not unjoined, "lifecycle",
-           f"Some processes running {unjoined} were never joined: join every producer and every consumer.",
+           _("Some processes running {unjoined} were never joined: join every producer and every consumer.").format(unjoined=unjoined),
            where=first_at(student_calls(obs, "process.start")))
 
 
 @check("3 consumers: each one stops, and every item is consumed exactly once", uses=three_consumers,
-       on_timeout=CONSUMER_HANG + " With 3 consumers, one sentinel stops only one of them.")
+       on_timeout=N_("A consumer still waits in q.get() for an item, and run() waits for its report. A consumer "
+                     "only stops when it takes a sentinel: put one None per consumer, after every producer has "
+                     "been joined (so that no real item comes after a sentinel). With 3 consumers, one sentinel "
+                     "stops only one of them."))
 def test_three_consumers(obs):
     call = f"run{THREE}"
     _judge_items(obs.value["taken"], THREE[0], THREE[2], call)
     consumers = [info for info in children(obs).values() if info.get("target") == "consumer"]
     expect(len(consumers) == THREE[1], "wrong_result",
-           f"{call} should start {THREE[1]} consumers; it started {len(consumers)}.")
+           _("{call} should start {THREE} consumers; it started {n_consumers}.").format(call=call, THREE=THREE[1], n_consumers=len(consumers)))
 
 
 # ----------------------------------------------------------------------------- checks: drain, big items
 
-DRAIN_HANG = ("drain() waits forever in q.get(): without a timeout, get() on an empty queue never returns. "
-              "Call q.get(timeout=timeout) and stop at queue.Empty.")
+DRAIN_HANG = (N_("drain() waits forever in q.get(): without a timeout, get() on an empty queue never returns. "
+              "Call q.get(timeout=timeout) and stop at queue.Empty."))
 
 
 @check("get with a timeout raises queue.Empty once nothing comes: drain() returns what there was",
@@ -289,14 +303,14 @@ def test_drain(obs):
     if obs.error is not None:
         _judge_with_advice(obs)
     got = obs.value
-    expect(isinstance(got, list), "wrong_result", f"drain() should return a list; it returned {got!r}.")
+    expect(isinstance(got, list), "wrong_result", _("drain() should return a list; it returned {got!r}.").format(got=got))
     got = [tuple(x) if isinstance(x, list) else x for x in got]
     expect(got == DRAIN_ITEMS, "wrong_result",
-           f"drain() of a queue holding {DRAIN_ITEMS} returned {got}; expected them all, in order.")
+           _("drain() of a queue holding {DRAIN_ITEMS} returned {got}; expected them all, in order.").format(DRAIN_ITEMS=DRAIN_ITEMS, got=got))
 
 
-READY_HANG = ("take_ready() waits forever in q.get(): a get() that may wait never returns on an empty queue. "
-              "Call q.get_nowait(): it answers at once, and raises queue.Empty when nothing is there.")
+READY_HANG = (N_("take_ready() waits forever in q.get(): a get() that may wait never returns on an empty queue. "
+              "Call q.get_nowait(): it answers at once, and raises queue.Empty when nothing is there."))
 
 
 @check("get_nowait() takes what is there and raises queue.Empty at once: take_ready() never waits",
@@ -307,19 +321,19 @@ def test_take_ready(obs):
     ready, empty = obs.value["ready"], obs.value["empty"]
     ready = [tuple(x) if isinstance(x, list) else x for x in ready] if isinstance(ready, list) else ready
     expect(ready == READY_ITEMS, "wrong_result",
-           f"take_ready() of a queue holding {READY_ITEMS} returned {ready!r}; expected them all, in order.")
+           _("take_ready() of a queue holding {READY_ITEMS} returned {ready!r}; expected them all, in order.").format(READY_ITEMS=READY_ITEMS, ready=ready))
     if empty[0] == "raised":
         advice = _exception_advice(_Raised(empty[1], empty[2]))
-        fail("crash", f"take_ready() of an empty queue raised {empty[1]}: {empty[2]}. "
-                      + (advice or "get_nowait() raises queue.Empty there: catch it and return []."))
-    expect(empty[1] == [], "wrong_result", f"take_ready() of an empty queue returned {empty[1]!r}; expected [].")
+        fail("crash", _("take_ready() of an empty queue raised {empty}: {empty2}. ").format(empty=empty[1], empty2=empty[2])
+                      + advice or _("get_nowait() raises queue.Empty there: catch it and return []."))
+    expect(empty[1] == [], "wrong_result", _("take_ready() of an empty queue returned {empty!r}; expected [].").format(empty=empty[1]))
     waited = student_calls(obs, "queue.get")
     expect(not waited, "wrong_result",
-           f"take_ready() called q.get() (at {waited[0].where if waited else '?'}), which may wait: with a "
-           "timeout it waits that long on an empty queue, without one for ever. Take with q.get_nowait(), "
-           "which answers at once.", where=first_at(waited))
+           _("take_ready() called q.get() (at {value}), which may wait: with a timeout it waits that long on "
+             "an empty queue, without one for ever. Take with q.get_nowait(), which answers at once.").format(value=waited[0].where if waited else '?'), where=first_at(waited))
     expect(student_calls(obs, "queue.get_nowait"), "wrong_result",
-           "take_ready() never called q.get_nowait(): take each ready item with it, and stop at queue.Empty.")
+           _("take_ready() never called q.get_nowait(): take each ready item with it, and stop at "
+             "queue.Empty."))
 
 
 class _Raised:
@@ -330,9 +344,9 @@ class _Raised:
 
 
 BIG_HANG = (
-    "A child that put a big item cannot end until its feeder thread has written the item into the queue's "
+    N_("A child that put a big item cannot end until its feeder thread has written the item into the queue's "
     "pipe, and a pipe holds about 64 KiB: the rest waits for someone to get() it. Joining that child first "
-    "waits forever. get() all the items first, then join the producers."
+    "waits forever. get() all the items first, then join the producers.")
 )
 
 
@@ -342,9 +356,9 @@ def test_big_items(obs):
     want = [(who, BIG_SIZE) for who in range(BIG_N)]
     got = [tuple(x) if isinstance(x, list) else x for x in got] if isinstance(got, list) else got
     expect(got == want, "wrong_result",
-           f"collect_big({BIG_N}, {BIG_SIZE}) returned {got!r}; expected {want}.")
+           _("collect_big({BIG_N}, {BIG_SIZE}) returned {got!r}; expected {want}.").format(BIG_N=BIG_N, BIG_SIZE=BIG_SIZE, got=got, want=want))
     started = children(obs)
     unjoined = [info["name"] for info in started.values() if not info.get("joins")]
     expect(started and not unjoined, "lifecycle",
-           f"collect_big() should join its {BIG_N} producers (after getting their items); "
-           f"{len(unjoined)} were not joined.", where=first_at(student_calls(obs, "process.start")))
+           _("collect_big() should join its {BIG_N} producers (after getting their items); {n_unjoined} were "
+             "not joined.").format(BIG_N=BIG_N, n_unjoined=len(unjoined)), where=first_at(student_calls(obs, "process.start")))
