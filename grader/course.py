@@ -190,15 +190,15 @@ class Course:
         at, line, shown = exercise.where[name]
         if (self.root / shown).is_file():
             return None
-        fix = FIX_NO_CHECKS if name == "tests" else f"create {shown}, or correct the path."
-        return CourseError(self.path, f"'{shown}' does not exist.", line=line, field=at, fix=fix)
+        return CourseError(self.path, f"'{shown}' does not exist.", line=line, field=at,
+                           fix=f"create {shown}, or correct the path.")
 
     def require_checks(self, exercises) -> None:
         """Grading needs the hidden modules: CourseError (with the line) for the first one missing."""
         for exercise in exercises:
             error = self.missing(exercise, "tests")
             if error is not None:
-                raise error
+                raise CourseError(error.path, error.problem, line=error.line, field=error.field, fix=FIX_NO_CHECKS)
 
 
 def load_course(path: str | Path = ".") -> Course:

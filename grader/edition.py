@@ -92,7 +92,7 @@ def write_edition(course: Course, out: Path, with_checks: bool = False) -> list[
 
 def _fill(course: Course, staging: Path, with_checks: bool) -> None:
     package = Path(grader.__file__).resolve().parent
-    instructor_only = {p.resolve() for ex in course.exercises for p in _answers(ex)}
+    instructor_only = {p.resolve() for ex in course.exercises for p in (ex.tests, *_answers(ex))}
 
     def ignore(folder: str, names: list[str]) -> set[str]:
         left_out = set(SKIPPED(folder, names))

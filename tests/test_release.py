@@ -111,3 +111,16 @@ def test_the_students_course_yaml_is_the_instructors_less_the_answer_lines(cours
     gone = [line.strip() for line in original if line not in stripped]
     assert gone and all(line.startswith(("solution:", "known_bugs:", "correct_variants:", "- ", "# "))
                         for line in gone)  # comments inside a known_bugs list go with it
+
+
+def test_hidden_modules_outside_the_package_come_only_with_checks(tmp_path):
+    """The minimal course keeps its checks in hidden/ (named check_*.py), outside the grader."""
+    course = tmp_path / "course"
+    shutil.copytree(MINIMAL, course)
+    assert main(["release", str(tmp_path / "plain"), "--course", str(course)]) == 0
+    assert main(["release", str(tmp_path / "checks"), "--course", str(course), "--with-checks"]) == 0
+    plain = {p.relative_to(tmp_path / "plain").as_posix() for p in (tmp_path / "plain").rglob("*") if p.is_file()}
+    checks = {p.relative_to(tmp_path / "checks").as_posix() for p in (tmp_path / "checks").rglob("*") if p.is_file()}
+    assert checks - plain == {"hidden/check_exercise1.py", "hidden/check_exercise2.py"}
+    assert not [p for p in plain if p.startswith(("solutions/", "variants/", "hidden/"))]
+    assert {"exercises/exercise1.py", "exercises/exercise2.py", "course.yaml", "README.md"} <= plain
