@@ -12,7 +12,7 @@ results loses them every time, on any machine, instead of once in a while.
 import os
 import threading
 
-from grader.checks import check, children, driver, expect, first_at, student_calls
+from grader.checks import N_, _, check, children, driver, expect, first_at, student_calls
 
 CHUNKS = [[1, 2, 3, 4], [5, 6], [7, 8, 9]]  # different lengths, the longest first
 IDLE_CHUNKS = [[10], [], [11, 12]]  # one worker has nothing to do
@@ -107,9 +107,9 @@ def idle_worker(student):
 # ----------------------------------------------------------------------------- checks
 
 FAN_IN_HANG = (
-    "fan_in() waits in q.get() for a report that no worker will put. SimpleQueue.get() has no timeout: "
+    N_("fan_in() waits in q.get() for a report that no worker will put. SimpleQueue.get() has no timeout: "
     "take exactly as many reports as the workers put — the chunks have different lengths, so count every "
-    "chunk's items — or have each worker put a sentinel when it is done and stop after one per worker."
+    "chunk's items — or have each worker put a sentinel when it is done and stop after one per worker.")
 )
 
 
@@ -118,32 +118,32 @@ def _judge_results(obs, chunks):
     expected = sorted(x for chunk in chunks for x in chunk)
     malformed = [r for r in reports if not (isinstance(r, tuple) and len(r) == 3)]
     expect(not malformed, "wrong_result",
-           f"Each report should be a tuple (pid, x, func(x)); fan_in() returned {malformed[:3]} among them. "
-           "Leave sentinels out of the list you return.")
+           _("Each report should be a tuple (pid, x, func(x)); fan_in() returned {malformed} among them. "
+             "Leave sentinels out of the list you return.").format(malformed=malformed[:3]))
     got = sorted(r[1] for r in reports)
     lost = [x for x in expected if x not in got]
     call = f"fan_in(func, {chunks})"
     if lost and obs.value["empty_before_open"]:
         expect(False, "wrong_result",
-               f"{call} returned {len(reports)} of the {len(expected)} reports: the ones for {lost} were lost. "
-               "It asked q.empty() before the workers had put anything, took True for \"finished\", and stopped. "
-               "empty() only says \"nothing right now\": count the reports you expect instead (or one sentinel "
-               "per worker).", where=first_at(student_calls(obs, "simplequeue.get")))
+               _("{call} returned {n_reports} of the {n_expected} reports: the ones for {lost} were lost. It "
+                 'asked q.empty() before the workers had put anything, took True for "finished", and stopped. '
+                 'empty() only says "nothing right now": count the reports you expect instead (or one sentinel '
+                 "per worker).").format(call=call, n_reports=len(reports), n_expected=len(expected), lost=lost), where=first_at(student_calls(obs, "simplequeue.get")))
     expect(not lost, "wrong_result",
-           f"{call} returned {len(reports)} of the {len(expected)} reports; those for {lost} never arrived. "
-           "Collect a report for every item of every chunk.")
+           _("{call} returned {n_reports} of the {n_expected} reports; those for {lost} never arrived. "
+             "Collect a report for every item of every chunk.").format(call=call, n_reports=len(reports), n_expected=len(expected), lost=lost))
     expect(got == expected, "wrong_result",
-           f"Some results arrived twice or were never asked for: {call} returned reports for {got}; "
-           f"expected exactly one for each of {expected}.")
+           _("Some results arrived twice or were never asked for: {call} returned reports for {got}; "
+             "expected exactly one for each of {expected}.").format(call=call, got=got, expected=expected))
     wrong = [r for r in reports if r[2] != r[1] * r[1]]
     expect(not wrong, "wrong_result",
-           f"These reports do not hold func(x): {wrong[:3]}. The worker puts (os.getpid(), x, func(x)).")
+           _("These reports do not hold func(x): {wrong}. The worker puts (os.getpid(), x, func(x)).").format(wrong=wrong[:3]))
 
 
 def _reports(obs):
     reports = obs.value["reports"]
     expect(isinstance(reports, list), "wrong_result",
-           f"fan_in() should return the list of reports; it returned {reports!r}.")
+           _("fan_in() should return the list of reports; it returned {reports!r}.").format(reports=reports))
     return [tuple(r) if isinstance(r, list) else r for r in reports]
 
 
@@ -159,17 +159,17 @@ def test_several_processes(obs):
     reports = [r for r in _reports(obs) if isinstance(r, tuple) and len(r) == 3]
     parent = obs.value["parent"]
     pids = {r[0] for r in reports}
-    expect(reports, "wrong_result", "fan_in() returned no reports.")
+    expect(reports, "wrong_result", _("fan_in() returned no reports."))
     expect(parent not in pids, "not_parallel",
-           "Some reports carry the parent's pid: the work ran in the parent. Each worker process puts its own "
-           "reports, with its own os.getpid().")
+           _("Some reports carry the parent's pid: the work ran in the parent. Each worker process puts its "
+             "own reports, with its own os.getpid()."))
     workers = {pid for pid, info in children(obs).items() if info.get("target") == "worker"}
     expect(len(workers) == len(CHUNKS), "wrong_result",
-           f"fan_in() should start one process per chunk ({len(CHUNKS)}) running worker; it started "
-           f"{len(workers)}.", where=first_at(student_calls(obs, "process.start")))
+           _("fan_in() should start one process per chunk ({n_CHUNKS}) running worker; it started "
+             "{n_workers}.").format(n_CHUNKS=len(CHUNKS), n_workers=len(workers)), where=first_at(student_calls(obs, "process.start")))
     expect(pids <= workers and len(pids) == len(CHUNKS), "wrong_result",
-           f"The reports came from {len(pids)} process(es) {sorted(pids)}; expected one per chunk, from the "
-           f"worker processes {sorted(workers)}. Put os.getpid() in each report, in the worker.")
+           _("The reports came from {n_pids} process(es) {sorted}; expected one per chunk, from the worker "
+             "processes {sorted2}. Put os.getpid() in each report, in the worker.").format(n_pids=len(pids), sorted=sorted(pids), sorted2=sorted(workers)))
 
 
 @check("the workers run at the same time: all started before any is waited for", uses=gated_fan_in,
@@ -177,12 +177,12 @@ def test_several_processes(obs):
 def test_started_together(obs):
     starts = student_calls(obs, "process.start")
     waits = student_calls(obs, "process.join", "simplequeue.get")
-    expect(starts, "wrong_result", "fan_in() started no process.")
+    expect(starts, "wrong_result", _("fan_in() started no process."))
     first_wait = waits[0] if waits else None
     late = [e for e in starts if first_wait is not None and e.t > first_wait.t]
     expect(not late, "not_parallel",
-           f"A worker was started after fan_in() had begun waiting (at {first_wait.where if first_wait else '?'}), "
-           "so the workers ran one after another. Start every worker first, then collect, then join.",
+           _("A worker was started after fan_in() had begun waiting (at {value}), so the workers ran one "
+             "after another. Start every worker first, then collect, then join.").format(value=first_wait.where if first_wait else '?'),
            where=first_wait.where if first_wait else None)
 
 
@@ -190,14 +190,14 @@ def test_started_together(obs):
        on_timeout=FAN_IN_HANG)
 def test_workers_joined(obs):
     started = children(obs)
-    expect(started, "wrong_result", "fan_in() started no process.")
+    expect(started, "wrong_result", _("fan_in() started no process."))
     unjoined = [info["name"] for info in started.values() if not info.get("joins")]
     expect(not unjoined, "lifecycle",
-           f"These workers were never joined: {unjoined}. Join every worker before fan_in() returns.",
+           _("These workers were never joined: {unjoined}. Join every worker before fan_in() returns.").format(unjoined=unjoined),
            where=first_at(student_calls(obs, "process.start")))
 
 
-IDLE_HANG = (
+IDLE_HANG = N_(
     "With the chunks {chunks}, fan_in() waits in q.get() for a report that will never come: one worker has "
     "an empty chunk and puts no result. Count the reports from the chunks' real lengths (or have every worker, "
     "even an idle one, put its sentinel)."
@@ -211,6 +211,6 @@ def test_idle_worker(obs):
     started = children(obs)
     unjoined = [info["name"] for info in started.values() if not info.get("joins")]
     expect(len(started) == len(IDLE_CHUNKS) and not unjoined, "lifecycle",
-           f"fan_in(func, {IDLE_CHUNKS}) should start and join {len(IDLE_CHUNKS)} workers, the idle one too; "
-           f"it started {len(started)}, and did not join {unjoined}.",
+           _("fan_in(func, {IDLE_CHUNKS}) should start and join {n_IDLE_CHUNKS} workers, the idle one too; "
+             "it started {n_started}, and did not join {unjoined}.").format(IDLE_CHUNKS=IDLE_CHUNKS, n_IDLE_CHUNKS=len(IDLE_CHUNKS), n_started=len(started), unjoined=unjoined),
            where=first_at(student_calls(obs, "process.start")))
