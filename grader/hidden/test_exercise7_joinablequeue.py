@@ -12,7 +12,9 @@ Daemon workers are not required: workers that end (sentinels) and are joined pas
 import re
 
 from grader.checks import (
+    N_,
     NOT_IMPLEMENTED,
+    _,
     check,
     children,
     describe_leftovers,
@@ -29,8 +31,8 @@ ALONE = list(range(1, 9))  # fed to two of the grader's workers
 NUMBERS = list(range(10, 22))  # given to run_jobs()
 N_WORKERS = 3
 
-JOIN_ADVICE = ("jobs.join() returns once task_done() has been called once for every item put on `jobs`: "
-               "if a worker does not call jobs.task_done() after each item it handled, join() waits forever.")
+JOIN_ADVICE = (N_("jobs.join() returns once task_done() has been called once for every item put on `jobs`: "
+               "if a worker does not call jobs.task_done() after each item it handled, join() waits forever."))
 
 # ----------------------------------------------------------------------------- drivers
 
@@ -107,7 +109,7 @@ def _error_lines(output):
 def _not_implemented(obs, function):
     """A stub raising NotImplementedError in a child shows only in the child's traceback."""
     if any(line.startswith("NotImplementedError") for line in _error_lines(obs.output)):
-        fail("not_implemented", NOT_IMPLEMENTED.format(function=function, file=obs.student_file))
+        fail("not_implemented", _(NOT_IMPLEMENTED).format(function=function, file=obs.student_file))
 
 
 def _squares(results):
@@ -124,22 +126,21 @@ def _squares(results):
 def _judge_squares(obs, expected, who):
     good, bad = _squares(obs.value["results"])
     expect(not bad, "wrong_result",
-           f"Each result should be a tuple (number, number * number, os.getpid()); {who} put {bad[0]!r}."
-           if bad else "")
+           (_("Each result should be a tuple (number, number * number, os.getpid()); {who} put {bad!r}.").format(who=_(who), bad=bad[0]) if bad else ""))
     numbers = sorted(r[0] for r in good)
     twice = sorted({n for n in numbers if numbers.count(n) > 1})
     missing = sorted(set(expected) - set(numbers))
     strange = sorted(set(numbers) - set(expected))
     expect(not twice, "wrong_result",
-           f"These numbers were done more than once: {twice}. Each job is taken by one worker with "
-           "jobs.get(), and its result put once.")
-    expect(not strange, "wrong_result", f"Results came for numbers that were never queued: {strange}.")
+           _("These numbers were done more than once: {twice}. Each job is taken by one worker with "
+             "jobs.get(), and its result put once.").format(twice=twice))
+    expect(not strange, "wrong_result", _("Results came for numbers that were never queued: {strange}.").format(strange=strange))
     expect(not missing, "wrong_result",
-           f"Expected one result for each of {expected}; none came for {missing} "
-           f"({len(good)} result(s) in all).")
+           _("Expected one result for each of {expected}; none came for {missing} ({n_good} result(s) in "
+             "all).").format(expected=expected, missing=missing, n_good=len(good)))
     wrong = [r for r in good if r[1] != r[0] * r[0]]
     expect(not wrong, "wrong_result",
-           f"Each result is (number, number * number, pid); these squares are wrong: {wrong[:3]}.")
+           _("Each result is (number, number * number, pid); these squares are wrong: {wrong}.").format(wrong=wrong[:3]))
     return good
 
 
@@ -153,16 +154,15 @@ def test_worker_keeps_running(obs):
     errors = _error_lines(obs.output)
     crashed = [c for c in codes if c not in (None, 0)]
     if crashed:
-        said = f" It raised {errors[-1]}." if errors else ""
+        said = _(" It raised {error}.").format(error=errors[-1]) if errors else ""
         advice = ""
         if any("task_done() called too many times" in e for e in errors):
-            advice = (" task_done() says that one item you took is finished: call it exactly once per "
+            advice = _(" task_done() says that one item you took is finished: call it exactly once per "
                       "jobs.get(), never twice for the same item.")
-        fail("crash", f"A worker running square_worker() crashed (exit code {crashed[0]}).{said}{advice}")
+        fail("crash", _("A worker running square_worker() crashed (exit code {crashed}).{said}{advice}").format(crashed=crashed[0], said=said, advice=advice))
     expect(all(c is None for c in codes), "wrong_result",
-           f"square_worker() returned (the workers ended with exit code 0) after "
-           f"{len(obs.value['results'])} of {len(ALONE)} jobs. A worker takes jobs until it is stopped: "
-           "`while True: number = jobs.get(); ...`.")
+           _("square_worker() returned (the workers ended with exit code 0) after {n_results} of {n_ALONE} "
+             "jobs. A worker takes jobs until it is stopped: `while True: number = jobs.get(); ...`.").format(n_results=len(obs.value['results']), n_ALONE=len(ALONE)))
 
 
 @check("square_worker() does every job it takes, once, in its own process", uses=worker_alone)
@@ -171,8 +171,8 @@ def test_worker_results(obs):
     good = _judge_squares(obs, ALONE, "square_worker()")
     pids = {r[2] for r in good}
     expect(obs.value["parent"] not in pids and pids <= set(obs.value["workers"]), "wrong_result",
-           f"The third item of each result is the pid of the worker that did the job (os.getpid() in "
-           f"square_worker()); got {sorted(pids)}, while the workers were {obs.value['workers']}.")
+           _("The third item of each result is the pid of the worker that did the job (os.getpid() in "
+             "square_worker()); got {sorted}, while the workers were {workers}.").format(sorted=sorted(pids), workers=obs.value['workers']))
 
 
 @check("square_worker() calls task_done() once per job", uses=worker_alone)
@@ -182,17 +182,17 @@ def test_task_done_once_per_job(obs):
     calls = [e for e in student_calls(obs, "queue.task_done") if e.pid in workers]
     unfinished = obs.value["unfinished"]
     expect(calls or not unfinished, "wrong_result",
-           f"The workers did their jobs but never called jobs.task_done(): the queue still counts {unfinished} "
-           "unfinished task(s), so jobs.join() would wait forever. After handling each item, call "
-           "jobs.task_done() once.")
+           _("The workers did their jobs but never called jobs.task_done(): the queue still counts "
+             "{unfinished} unfinished task(s), so jobs.join() would wait forever. After handling each item, "
+             "call jobs.task_done() once.").format(unfinished=unfinished))
     expect(len(calls) <= len(ALONE), "wrong_result",
-           f"{len(ALONE)} jobs were put on the queue, but task_done() was called {len(calls)} times (once "
-           "more than items were put, it raises ValueError). Call it once per item you took.",
+           _("{n_ALONE} jobs were put on the queue, but task_done() was called {n_calls} times (once more "
+             "than items were put, it raises ValueError). Call it once per item you took.").format(n_ALONE=len(ALONE), n_calls=len(calls)),
            where=first_at(calls))
     expect(unfinished == 0 and len(calls) == len(ALONE), "wrong_result",
-           f"{len(ALONE)} jobs were put, task_done() was called {len(calls)} times, and the queue still counts "
-           f"{unfinished} unfinished task(s): jobs.join() would wait forever. Call jobs.task_done() once for "
-           "every item, after handling it.", where=first_at(calls))
+           _("{n_ALONE} jobs were put, task_done() was called {n_calls} times, and the queue still counts "
+             "{unfinished} unfinished task(s): jobs.join() would wait forever. Call jobs.task_done() once "
+             "for every item, after handling it.").format(n_ALONE=len(ALONE), n_calls=len(calls), unfinished=unfinished), where=first_at(calls))
 
 
 # ----------------------------------------------------------------------------- checks: run_jobs
@@ -200,28 +200,27 @@ def test_task_done_once_per_job(obs):
 
 @check("run_jobs() gets every number squared exactly once", uses=run_all, leftovers_ok=True, on_timeout=JOIN_ADVICE)
 def test_every_job_done_once(obs):
-    _judge_squares(obs, NUMBERS, "a worker")
+    _judge_squares(obs, NUMBERS, N_("a worker"))
 
 
-@check(f"run_jobs() starts {N_WORKERS} worker processes and returns their pids", uses=run_all, leftovers_ok=True,
+@check("run_jobs() starts 3 worker processes and returns their pids", uses=run_all, leftovers_ok=True,  # N_WORKERS
        on_timeout=JOIN_ADVICE)
 def test_workers_started(obs):
     started = children(obs)
-    expect(started, "wrong_result", "run_jobs() started no process: start n_workers Process objects running "
-                                    "square_worker(jobs, results).")
+    expect(started, "wrong_result", _("run_jobs() started no process: start n_workers Process objects running square_worker(jobs, "
+                                      "results)."))
     expect(len(started) == N_WORKERS, "wrong_result",
-           f"run_jobs(numbers, results, {N_WORKERS}) should start {N_WORKERS} workers; it started {len(started)}.",
+           _("run_jobs(numbers, results, {N_WORKERS}) should start {N_WORKERS} workers; it started "
+             "{n_started}.").format(N_WORKERS=N_WORKERS, n_started=len(started)),
            where=first_at(student_calls(obs, "process.start")))
-    good, _ = _squares(obs.value["results"])
+    good, _bad = _squares(obs.value["results"])
     outsiders = sorted({r[2] for r in good} - set(started))
     expect(not outsiders, "not_parallel",
-           f"Some jobs were done in processes that are not the workers (pids {outsiders}"
-           f"{', the main process among them' if obs.value['parent'] in outsiders else ''}): the workers, "
-           "not run_jobs() itself, should run square_worker().")
+           _("Some jobs were done in processes that are not the workers (pids {outsiders}{value}): the "
+             "workers, not run_jobs() itself, should run square_worker().").format(outsiders=outsiders, value=_(", the main process among them") if obs.value['parent'] in outsiders else ''))
     returned = obs.value["returned"]
     expect(isinstance(returned, (list, tuple)) and sorted(returned, key=str) == sorted(started, key=str),
-           "wrong_result", f"run_jobs() should return the workers' pids ({sorted(started)}); it returned "
-                           f"{returned!r}.")
+           "wrong_result", _("run_jobs() should return the workers' pids ({sorted}); it returned {returned!r}.").format(sorted=sorted(started), returned=returned))
 
 
 @check("jobs.join() returns only once every job is done", uses=run_all, category="ordering", leftovers_ok=True,
@@ -230,13 +229,13 @@ def test_join_waits_for_every_job(obs):
     parent = obs.value["parent"]
     joins = [e for e in student_calls(obs, "queue.join") if e.pid == parent]
     expect(joins, "ordering",
-           "run_jobs() never called jobs.join(), so it may return before the work is done. Call jobs.join() "
-           "after starting the workers: it returns once task_done() was called for every item.")
+           _("run_jobs() never called jobs.join(), so it may return before the work is done. Call "
+             "jobs.join() after starting the workers: it returns once task_done() was called for every item."))
     workers = set(children(obs))
     done = [e for e in student_calls(obs, "queue.task_done") if e.pid in workers and e.t < joins[0].t]
     expect(len(done) >= len(NUMBERS), "ordering",
-           f"jobs.join() returned after only {len(done)} of the {len(NUMBERS)} jobs were marked done. Put every "
-           "number on the queue before calling jobs.join(): join() waits only for the items already put.",
+           _("jobs.join() returned after only {n_done} of the {n_NUMBERS} jobs were marked done. Put every "
+             "number on the queue before calling jobs.join(): join() waits only for the items already put.").format(n_done=len(done), n_NUMBERS=len(NUMBERS)),
            where=joins[0].where)
 
 
@@ -246,11 +245,12 @@ def test_no_worker_left(obs):
     if obs.leftovers:
         non_daemons = [w.name for w in obs.leftovers if w.daemon is False]
         fail("lifecycle",
-             describe_leftovers(obs) + "\n"
-             + (f"{', '.join(non_daemons)}: not daemons. " if non_daemons else "")
-             + "Workers that loop forever never end by themselves, and a program cannot exit while "
-               "non-daemon children run. Set daemon=True before start() so that they end with the main "
-               "program (or send each worker a sentinel that makes it return, and join it).",
+             describe_leftovers(obs)
+             + "\n"
+             + (_("{join}: not daemons. ").format(join=', '.join(non_daemons)) if non_daemons else "")
+             + _("Workers that loop forever never end by themselves, and a program cannot exit while non-daemon "
+               "children run. Set daemon=True before start() so that they end with the main program (or send "
+               "each worker a sentinel that makes it return, and join it)."),
              where=first_at(student_calls(obs, "process.start")))
 
 
@@ -259,20 +259,24 @@ def test_no_worker_left(obs):
 
 @check("run as a program, the file exits by itself once the work is done", uses=as_program,
        category="lifecycle", leftovers_ok=True,
-       on_timeout="Run as a program, your file did not exit: at its end, the main process waits for every "
-                  "non-daemon child, and workers looping on jobs.get() never end. Make them daemons.")
+       on_timeout=N_("Run as a program, your file did not exit: at its end, the main process waits for every "
+                     "non-daemon child, and workers looping on jobs.get() never end. Make them daemons."))
 def test_program_exits(obs):
     _not_implemented(obs, "run_jobs")
     ran = obs.value
     if not ran["exited"]:
         fail("lifecycle",
-             f"Run as a program (python {obs.student_file}), your file had not exited after "
-             f"{SCRIPT_EXIT_TIMEOUT_S:g} s.\n" + describe_leftovers(obs) + "\n"
-             "At its end, a program waits for every non-daemon child, and workers looping on jobs.get() never "
-             "end. Make them daemons (p.daemon = True before p.start()), or send each a sentinel and join it.")
+             _("Run as a program (python {student_file}), your file had not exited after "
+               "{SCRIPT_EXIT_TIMEOUT_S:g} s.\n").format(student_file=obs.student_file, SCRIPT_EXIT_TIMEOUT_S=SCRIPT_EXIT_TIMEOUT_S)
+             + describe_leftovers(obs)
+             + _("\nAt its end, a program waits for every non-daemon child, and workers looping on jobs.get() "
+               "never end. Make them daemons (p.daemon = True before p.start()), or send each a sentinel and "
+               "join it."))
     errors = _error_lines(obs.output)
     expect(ran["exitcode"] == 0, "crash",
-           f"Run as a program, your file exited with status {ran['exitcode']}"
-           + (f" ({errors[-1]})" if errors else "") + f". Try it yourself: python {obs.student_file}")
+           _("Run as a program, your file exited with status {exitcode}").format(exitcode=ran['exitcode'])
+           + (_(" ({errors})").format(errors=errors[-1]) if errors else "")
+           + _(". Try it yourself: python {student_file}").format(student_file=obs.student_file))
     expect(not obs.leftovers, "lifecycle",
-           "Run as a program, your file exited but left processes running.\n" + describe_leftovers(obs))
+           _("Run as a program, your file exited but left processes running.\n")
+           + describe_leftovers(obs))
