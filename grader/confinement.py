@@ -26,7 +26,8 @@ import sys
 import time
 from pathlib import Path
 
-ENV_SWITCH = "GRADE_CONFINE"  # "0": no Landlock, no cgroup (a debugging aid, and the cost measurement)
+ENV_SWITCH = "GRADE_CONFINE"  # "0": no Landlock, no cgroup, no uid drop (a debugging aid, and the cost measurement)
+ENV_USER = "GRADE_SANDBOX_USER"  # the user a root grader drops the sandbox to (default: nobody)
 
 # System call numbers: the same on x86-64 and on the generic table (aarch64, riscv64, ...).
 _SYS_CREATE_RULESET, _SYS_ADD_RULE, _SYS_RESTRICT_SELF = 444, 445, 446
@@ -261,9 +262,14 @@ def cgroup_available() -> str:
     return f"cgroup v{roots[0][1]}" if roots else ""
 
 
-def unprivileged_can_run_python() -> bool:
-    """Could a dropped uid exec this interpreter? (no, when it lives under a home of mode 700)."""
-    for path in {os.path.realpath(sys.executable), os.path.realpath(sys.base_prefix)}:
+def unprivileged_can_run_python(extra: tuple[str, ...] = ()) -> bool:
+    """Could a dropped uid exec this interpreter and read the grader? (no, when Python lives
+    under a home folder of mode 700, as on our machines)."""
+    import grader
+
+    paths = {os.path.realpath(sys.executable), os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix),
+             os.path.realpath(os.path.dirname(grader.__file__)), *map(os.path.realpath, extra)}
+    for path in paths:
         parts = Path(path).parts
         for i in range(1, len(parts)):
             try:
@@ -275,14 +281,41 @@ def unprivileged_can_run_python() -> bool:
     return True
 
 
+def drop_target(extra: tuple[str, ...] = ()) -> tuple[int, int] | None:
+    """(uid, gid) a root grader should drop the sandbox to, or None where it cannot or need not."""
+    if os.getuid() != 0 or not enabled() or not sys.platform.startswith("linux"):
+        return None
+    import pwd
+
+    try:
+        user = pwd.getpwnam(os.environ.get(ENV_USER, "nobody"))
+    except KeyError:
+        return None
+    if user.pw_uid == 0 or not unprivileged_can_run_python(extra):
+        return None
+    return user.pw_uid, user.pw_gid
+
+
+def drop_privileges(uid: int, gid: int, nproc: int | None) -> None:
+    """In the sandbox child: become `uid` for good; RLIMIT_NPROC holds from here on."""
+    import resource
+
+    os.setgroups([])
+    os.setgid(gid)
+    os.setuid(uid)
+    if nproc:
+        resource.setrlimit(resource.RLIMIT_NPROC, (nproc, nproc))
+
+
 def machine_report(network: bool = False) -> dict:
     """What would protect a sandbox started now on this machine (for `grade doctor` and the verdict)."""
     abi, why = landlock_abi() if enabled() else (0, f"turned off ({ENV_SWITCH}=0)")
     cap = cgroup_available() if enabled() else ""
+    drop = drop_target()
     return {
         "landlock_abi": abi, "fs": abi >= 1, "signals": abi >= 6, "net": abi >= 4 and not network,
-        "uid": os.getuid(),
-        "process_cap": "cgroup" if cap else ("rlimit" if os.getuid() != 0 else "poll"),
+        "uid": drop[0] if drop else os.getuid(),
+        "process_cap": "cgroup" if cap else ("rlimit" if os.getuid() != 0 or drop else "poll"),
         "why": why,
     }
 

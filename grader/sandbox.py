@@ -154,6 +154,12 @@ class Sandbox:
         self._cgroup = confinement.PidsCgroup.create(self._scratch.name, self.limits.processes)
         if self._cgroup is not None:
             config["cgroup_procs"] = str(self._cgroup.path / "cgroup.procs")
+        drop = confinement.drop_target((str(self.drivers_file.parent),))
+        if drop is not None:  # root, and another user can run this Python: the sandbox runs as that user
+            config["drop"] = [*drop, None if self._cgroup else self.limits.processes]
+            for folder, _, files in os.walk(self._scratch):
+                for name in [folder, *(os.path.join(folder, f) for f in files)]:
+                    os.chown(name, *drop)
         env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHONOPTIMIZE", "PYTHONINSPECT", "GRADER_"))}
         env["PYTHONPATH"] = os.pathsep.join([str(SITE_DIR), str(self.drivers_file.parent)])
         env["PYTHONDONTWRITEBYTECODE"] = "1"
@@ -184,7 +190,7 @@ class Sandbox:
             raise SandboxError(f"the sandbox process did not start ({hello}); output: {self._take_output()[0][:500]}")
         self._worker_pid = hello["pid"]
         self.confinement = dict(hello.get("confinement") or {}, uid=hello.get("uid"),
-                                process_cap="cgroup" if self._cgroup else "poll")
+                                process_cap="cgroup" if self._cgroup else "rlimit" if hello.get("uid") else "poll")
         self._names[self._worker_pid] = ("MainProcess", False)
         reply = self._await(started + self.timeout)
         self.import_observation = self._observe("(import)", reply, started)

@@ -204,6 +204,10 @@ def main() -> None:
         except OSError:
             pass
     _set_limits(config["memory_mb"])
+    if config.get("drop"):
+        from grader.confinement import drop_privileges
+
+        drop_privileges(*config["drop"])
     _nanny((request_fd, reply_fd))
     os.environ.pop("PYTHONOPTIMIZE", None)
 
