@@ -197,11 +197,11 @@ def test_workers_joined(obs):
            where=first_at(student_calls(obs, "process.start")))
 
 
-IDLE_HANG = N_(
-    "With the chunks {chunks}, fan_in() waits in q.get() for a report that will never come: one worker has "
-    "an empty chunk and puts no result. Count the reports from the chunks' real lengths (or have every worker, "
-    "even an idle one, put its sentinel)."
-).format(chunks=IDLE_CHUNKS)
+IDLE_HANG = N_(  # the chunks are IDLE_CHUNKS, written out: a msgid is a constant
+    "With the chunks [[10], [], [11, 12]], fan_in() waits in q.get() for a report that will never come: one "
+    "worker has an empty chunk and puts no result. Count the reports from the chunks' real lengths (or have "
+    "every worker, even an idle one, put its sentinel)."
+)
 
 
 @check("a worker with an empty chunk: fan_in() still ends with every other result", uses=idle_worker,
