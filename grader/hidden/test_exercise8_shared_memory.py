@@ -12,7 +12,7 @@ around every read-and-write (the probe logs lock.acquire / lock.release).
 import os
 import time
 
-from grader.checks import check, children, driver, expect, first_at, student_calls
+from grader.checks import _, check, children, driver, expect, first_at, student_calls
 from grader.probe import record
 
 PI = 3.1415927
@@ -130,7 +130,7 @@ def race(student):
                                        name=f"racer-{n}") for n in range(RACE_WORKERS)]
     for worker in workers:
         worker.start()
-    for _ in workers:
+    for _worker in workers:
         ready._semlock.acquire(True, 10)
     go.set()
     for worker in workers:
@@ -144,13 +144,13 @@ def race(student):
 def _child_update(obs):
     got = obs.value
     expect("returned" not in got, "wrong_result",
-           f"run_update() should return (num.value, a list of arr's elements); it returned {got.get('returned')}.")
+           _("run_update() should return (num.value, a list of arr's elements); it returned {get}.").format(get=got.get('returned')))
     started = children(obs)
-    expect(started, "wrong_result", "run_update() started no process: update() must run in a child.")
+    expect(started, "wrong_result", _("run_update() started no process: update() must run in a child."))
     failed = [info.get("exitcode") for info in started.values() if info.get("exitcode") != 0]
     expect(not failed, "wrong_result",
-           f"The child running update() failed (exit code {failed[0] if failed else '?'}); its error is in the "
-           "output. (A float such as PI written into a Value of typecode 'i' raises TypeError: use 'd'.)")
+           _("The child running update() failed (exit code {value}); its error is in the output. (A float "
+             "such as PI written into a Value of typecode 'i' raises TypeError: use 'd'.)").format(value=failed[0] if failed else '?'))
     return got
 
 
@@ -160,13 +160,13 @@ def test_value_written_by_child(obs):
     value = got["value"]
     if value == 0 or value is None:
         expect(False, "wrong_result",
-               f"After the child ran update(), the parent reads {value!r}: the child's write did not reach it. "
-               "Is num a multiprocessing.Value (not a plain number), created before the child starts and "
-               "passed to it? If the child failed, its error is in the output: a float written into a Value "
-               "of typecode 'i' raises TypeError.")
+               _("After the child ran update(), the parent reads {value!r}: the child's write did not reach it. "
+                 "Is num a multiprocessing.Value (not a plain number), created before the child starts and "
+                 "passed to it? If the child failed, its error is in the output: a float written into a Value of "
+                 "typecode 'i' raises TypeError.").format(value=value))
     expect(got["value_type"] == "float" and value == PI, "wrong_result",
-           f"The parent reads {value!r} ({got['value_type']}); expected {PI} (a float). Use typecode 'd' for "
-           "the Value, and set num.value = PI in update().")
+           _("The parent reads {value!r} ({value_type}); expected {PI} (a float). Use typecode 'd' for the "
+             "Value, and set num.value = PI in update().").format(value=value, value_type=got['value_type'], PI=PI))
 
 
 @check("a child's changes to the Array reach the parent: it reads 10, 11, ..., 19", uses=child_update)
@@ -176,9 +176,9 @@ def test_array_updated_in_place(obs):
     items = got["items"]
     hint = ""
     if items == list(range(10)):
-        hint = (" The parent still sees the original elements: the child changed a copy of its own. Use a "
+        hint = _(" The parent still sees the original elements: the child changed a copy of its own. Use a "
                 "multiprocessing.Array, and change its elements in place: arr[i] += 10.")
-    expect(items == expected, "wrong_result", f"The parent reads {items!r}; expected {expected}.{hint}")
+    expect(items == expected, "wrong_result", _("The parent reads {items!r}; expected {expected}.{hint}").format(items=items, expected=expected, hint=hint))
 
 
 # ----------------------------------------------------------------------------- checks: += under get_lock()
@@ -189,44 +189,42 @@ def test_array_updated_in_place(obs):
 def test_workers(obs):
     started = children(obs)
     expect(len(started) == WORKERS, "wrong_result",
-           f"count_in_parallel({WORKERS}, {TIMES}) should start {WORKERS} processes; it started {len(started)}.",
+           _("count_in_parallel({WORKERS}, {TIMES}) should start {WORKERS} processes; it started {n_started}.").format(WORKERS=WORKERS, TIMES=TIMES, n_started=len(started)),
            where=first_at(student_calls(obs, "process.start")))
     unjoined = [info["name"] for info in started.values() if not info.get("joins")]
     expect(not unjoined, "lifecycle",
-           f"These workers were started but never joined: {unjoined}. Join every worker before reading the "
-           "counter.", where=first_at(student_calls(obs, "process.start")))
+           _("These workers were started but never joined: {unjoined}. Join every worker before reading the "
+             "counter.").format(unjoined=unjoined), where=first_at(student_calls(obs, "process.start")))
     failed = {info["name"]: info.get("exitcode") for info in started.values() if info.get("exitcode") != 0}
     raw = [e for e in student_calls(obs, "shared.") if e.get("lock") is False or e.kind.startswith("shared.Raw")]
     expect(not (failed and raw), "crash",
-           f"The workers failed (exit codes {failed}; see the output), and the counter was made without a lock "
-           f"({raw[0].kind if raw else ''}{', lock=False' if raw and raw[0].get('lock') is False else ''}): such "
-           "a Value has no get_lock(). Create it with multiprocessing.Value(\"i\", 0).", where=first_at(raw))
-    expect(not failed, "crash", f"Some workers did not end normally (exit codes {failed}): see the output.")
+           _("The workers failed (exit codes {failed}; see the output), and the counter was made without a "
+             "lock ({value}{value2}): such a Value has no get_lock(). Create it with "
+             'multiprocessing.Value("i", 0).').format(failed=failed, value=raw[0].kind if raw else '', value2=', lock=False' if raw and raw[0].get('lock') is False else ''), where=first_at(raw))
+    expect(not failed, "crash", _("Some workers did not end normally (exit codes {failed}): see the output.").format(failed=failed))
     starts, joins = student_calls(obs, "process.start"), student_calls(obs, "process.join")
     expect(not [e for e in starts if joins and e.t > joins[0].t], "not_parallel",
-           "A worker was joined before the last one was started, so they ran one at a time. Start every "
-           "worker first, then join them all.", where=joins[0].where if joins else None)
+           _("A worker was joined before the last one was started, so they ran one at a time. Start every "
+             "worker first, then join them all."), where=joins[0].where if joins else None)
 
 
-@check(f"no increment is lost: {WORKERS} workers x {TIMES} increments make {WORKERS * TIMES}",
+@check("no increment is lost: 4 workers x 250 increments make 1000",  # WORKERS, TIMES
        uses=parallel_count)
 def test_parallel_total(obs):
     expected = WORKERS * TIMES
     total = obs.value["total"]
     hint = ""
     if isinstance(total, int) and 0 < total < expected:
-        hint = (" Increments were lost: `counter.value += 1` reads, then writes, and another worker can "
+        hint = _(" Increments were lost: `counter.value += 1` reads, then writes, and another worker can "
                 "write in between. Hold counter.get_lock() around each +=.")
     elif total == 0:
-        hint = " Did the workers update the Value that count_in_parallel() returns (one Value, passed to each)?"
+        hint = _(" Did the workers update the Value that count_in_parallel() returns (one Value, passed to each)?")
     expect(total == expected, "wrong_result",
-           f"count_in_parallel({WORKERS}, {TIMES}) returned {total!r}; expected {expected}.{hint}")
+           _("count_in_parallel({WORKERS}, {TIMES}) returned {total!r}; expected {expected}.{hint}").format(WORKERS=WORKERS, TIMES=TIMES, total=total, expected=expected, hint=hint))
     made = [e.get("typecode") for e in student_calls(obs, "shared.Value")]
     expect(isinstance(total, int), "wrong_result",
-           f"count_in_parallel() returned {total!r}, a {type(total).__name__}: a counter of whole numbers is a "
-           f"Value of typecode 'i' (the Value was made with {made[0]!r})." if made else
-           f"count_in_parallel() returned {total!r}, a {type(total).__name__}: return the Value's .value, of "
-           "typecode 'i'.")
+           (_("count_in_parallel() returned {total!r}, a {name}: a counter of whole numbers is a Value of "
+             "typecode 'i' (the Value was made with {made!r}).").format(total=total, name=type(total).__name__, made=made[0]) if made else _("count_in_parallel() returned {total!r}, a {name}: return the Value's .value, of typecode 'i'.").format(total=total, name=type(total).__name__)))
 
 
 def _race_updates(obs):
@@ -253,33 +251,32 @@ def _race_updates(obs):
 @check("every += holds the Value's lock, from the read to the write", uses=race)
 def test_increment_holds_the_lock(obs):
     updates = _race_updates(obs)
-    expect(updates, "wrong_result", "add_many() never read or wrote counter.value.")
+    expect(updates, "wrong_result", _("add_many() never read or wrote counter.value."))
     for pid, accesses in updates.items():
         for event, held in accesses:
-            verb = "read" if event.kind == "counter.read" else "wrote"
+            verb = _("read") if event.kind == "counter.read" else _("wrote")
             expect(held, "wrong_result",
-                   f"add_many() {verb} counter.value without holding its lock (at {event.where or '?'}). The "
-                   "Value's own locking covers one read, or one write, never the pair that `+=` is. Write "
-                   "`with counter.get_lock(): counter.value += 1`.", where=event.where)
+                   _("add_many() {verb} counter.value without holding its lock (at {value}). The Value's own locking "
+                     "covers one read, or one write, never the pair that `+=` is. Write `with counter.get_lock(): "
+                     "counter.value += 1`.").format(verb=verb, value=event.where or '?'), where=event.where)
         releases = [e.t for e in obs.events if e.kind == "lock.release" and e.pid == pid]
-        for (read, _), (write, _) in zip(accesses, accesses[1:], strict=False):
+        for (read, _held), (write, _held2) in zip(accesses, accesses[1:], strict=False):
             if read.kind != "counter.read" or write.kind != "counter.write":
                 continue
             between = [t for t in releases if read.t < t < write.t]
             expect(not between, "wrong_result",
-                   f"add_many() released the lock between reading counter.value and writing it back (at "
-                   f"{read.where or '?'}): another worker can write in that gap, and an increment is lost. "
-                   "Keep the whole `counter.value += 1` inside one `with counter.get_lock():`.",
+                   _("add_many() released the lock between reading counter.value and writing it back (at {value}): "
+                     "another worker can write in that gap, and an increment is lost. Keep the whole `counter.value "
+                     "+= 1` inside one `with counter.get_lock():`.").format(value=read.where or '?'),
                    where=read.where)
 
 
-@check(f"no increment is lost when {RACE_WORKERS} workers race: {RACE_WORKERS} x {RACE_TIMES} make "
-       f"{RACE_WORKERS * RACE_TIMES}", uses=race)
+@check("no increment is lost when 4 workers race: 4 x 60 make 240", uses=race)  # RACE_WORKERS, RACE_TIMES
 def test_race_total(obs):
     expected = RACE_WORKERS * RACE_TIMES
     bad = [code for code in obs.value["exitcodes"] if code != 0]
-    expect(not bad, "crash", f"add_many() failed in {len(bad)} worker(s) (exit codes {bad}): see the output.")
+    expect(not bad, "crash", _("add_many() failed in {n_bad} worker(s) (exit codes {bad}): see the output.").format(n_bad=len(bad), bad=bad))
     expect(obs.value["total"] == expected, "wrong_result",
-           f"{RACE_WORKERS} processes each ran add_many(counter, {RACE_TIMES}) on one shared Value, started "
-           f"together; the counter ended at {obs.value['total']}, expected {expected}. Increments were lost: "
-           "hold counter.get_lock() around each `counter.value += 1`.")
+           _("{RACE_WORKERS} processes each ran add_many(counter, {RACE_TIMES}) on one shared Value, started "
+             "together; the counter ended at {total}, expected {expected}. Increments were lost: hold "
+             "counter.get_lock() around each `counter.value += 1`.").format(RACE_WORKERS=RACE_WORKERS, RACE_TIMES=RACE_TIMES, total=obs.value['total'], expected=expected))
