@@ -21,7 +21,6 @@ import enum
 import hashlib
 import json
 import os
-import subprocess
 import tempfile
 import time
 from dataclasses import dataclass
@@ -248,6 +247,7 @@ def keep_originals(course: Course) -> None:
 
 def _git_modified(course: Course) -> set[str] | None:
     """Paths (relative to the course root) that differ from git HEAD; None outside a git checkout."""
+    import subprocess  # here: the overview, once the originals are kept, never needs it
     try:
         proc = subprocess.run(["git", "-C", str(course.root), "status", "--porcelain", "-z", "--", "."],
                               capture_output=True, timeout=10)
@@ -265,6 +265,7 @@ def _git_modified(course: Course) -> set[str] | None:
 
 
 def _git_prefix(course: Course) -> str:
+    import subprocess
     try:
         proc = subprocess.run(["git", "-C", str(course.root), "rev-parse", "--show-prefix"],
                               capture_output=True, text=True, timeout=10)
@@ -274,6 +275,7 @@ def _git_prefix(course: Course) -> str:
 
 
 def _git_head(course: Course, rel: str) -> bytes | None:
+    import subprocess
     try:
         proc = subprocess.run(["git", "-C", str(course.root), "show", f"HEAD:./{rel}"],
                               capture_output=True, timeout=10)

@@ -7,26 +7,45 @@ dropped, so the caller may pass `color=` and `verbose=` whatever the format.
 
 from __future__ import annotations
 
-import inspect
+import importlib
 from types import ModuleType
 
-from grader.report import exercism, github, gradescope, junit, text
-from grader.report import json as json_report
 from grader.verdict import RunVerdict
 
 FORMATS = ("text", "json", "junit", "gradescope", "exercism", "github")
 
-_MODULES: dict[str, ModuleType] = {
-    "text": text,
-    "json": json_report,
-    "junit": junit,
-    "gradescope": gradescope,
-    "exercism": exercism,
-    "github": github,
+# format -> module of grader.report, imported when first used: `grade` alone (the overview)
+# needs only text's wrapping and must not pay for the other reporters.
+_MODULE_NAMES: dict[str, str] = {
+    "text": "text",
+    "json": "json",
+    "junit": "junit",
+    "gradescope": "gradescope",
+    "exercism": "exercism",
+    "github": "github",
 }
 
 
+class _Modules:
+    def get(self, fmt: str) -> ModuleType | None:
+        return importlib.import_module(f"{__name__}.{_MODULE_NAMES[fmt]}") if fmt in _MODULE_NAMES else None
+
+    def __getitem__(self, fmt: str) -> ModuleType:
+        return self.get(fmt)
+
+    def __contains__(self, fmt: str) -> bool:
+        return fmt in _MODULE_NAMES
+
+    def values(self) -> list[ModuleType]:
+        return [self.get(fmt) for fmt in _MODULE_NAMES]
+
+
+_MODULES = _Modules()
+
+
 def _accepted(module: ModuleType) -> set[str]:
+    import inspect
+
     return set(inspect.signature(module.render).parameters) - {"run"}
 
 
