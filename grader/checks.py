@@ -23,6 +23,7 @@ import os
 import re
 from dataclasses import dataclass
 
+from .diagnosis import diagnose, read_stack
 from .drivers import driver, raised, run_as_script  # noqa: F401 - re-exported for hidden modules
 from .i18n import N_, _, ngettext  # noqa: F401 - re-exported for hidden modules
 from .observations import DIED, NOT_RUN, RAISED, RESOURCE, TIMEOUT, Event, Observation, ProcessStack
@@ -66,12 +67,14 @@ class CheckSpec:
     category: str = "wrong_result"  # the category of a plain `assert` that fails
     leftovers_ok: bool = False  # judge leftovers in the body instead of failing as lifecycle
     expects_error: bool = False  # the body inspects obs.error itself (a raise is not a crash)
-    on_timeout: str = ""  # advice added to a hang's message, e.g. "did every producer send a sentinel?"
+    # advice added to a hang's message: {blocked call: text}, shown only when a stack is in that call
+    # (a plain text is shown only when the diagnosis found no reason); see advice_for
+    on_timeout: str | dict = ""
     schedules: int = 0  # schedules its driver must be explored under at least (0: the exercise's number)
 
 
 def check(name: str, uses, *, category: str = "wrong_result", leftovers_ok: bool = False,
-          expects_error: bool = False, on_timeout: str = "", schedules: int = 0):
+          expects_error: bool = False, on_timeout: str | dict = "", schedules: int = 0):
     """Mark a test function as a hidden check that judges the observation of `uses`."""
 
     def mark(func):
@@ -100,8 +103,11 @@ def judge_outcome(obs: Observation, spec: CheckSpec) -> None:
         category = "timeout" if "hung" in obs.detail else "resource" if "limit" in obs.detail else "crash"
         raise NotRun(category, _("Not run: {reason}.").format(reason=_(obs.detail)))
     if obs.outcome == TIMEOUT:
+        # The advice is the diagnosis, read from this run's stacks and log; a check's own
+        # on_timeout text is shown only for the call it was written about (see advice_for).
         text, where = describe_hang(obs)
-        fail("timeout", text + (f"\n{_(spec.on_timeout)}" if spec.on_timeout else ""), where)
+        advice = advice_for(spec.on_timeout, diagnose(obs))
+        fail("timeout", text + (f"\n{advice}" if advice else ""), where)
     when = getattr(spec, "when", DURING_CHECK)  # a msgid: the import's spec says "while being imported"
     when = _(when)
     if obs.outcome == DIED:
@@ -174,45 +180,52 @@ def describe_process(obs: Observation, stack: ProcessStack) -> tuple[str, str | 
 def _describe_parts(obs: Observation, stack: ProcessStack) -> tuple[str, str, str | None]:
     """(who, what it was doing, where): `what` completes "{who} was {what}"."""
     # No pid: the same hang under fork and spawn should read the same (the report merges them).
-    who = stack.name + (_(" (daemon)") if stack.daemon else "")
-    frames, index = innermost_student_frame(stack, obs.student_file)
-    if frames is None:
-        last = stack.threads[0][-1] if stack.threads and stack.threads[0] else None
-        started = next((e.where for e in obs.events if e.kind == "process.start" and e.get("child") == stack.pid
-                        and e.where), None)
-        at = _(" (started at {where})").format(where=started) if started else ""
-        if last is not None and last.file.startswith("<frozen importlib"):
-            return who, _("still starting up{started}, importing modules").format(started=at), started
-        if last:
-            return who, _("not running your code inside {call}{started}").format(
-                call=_library_call(last), started=at), started
-        return who, _("not running your code{started}").format(started=at), started
-    frame = frames[index]
-    where = f"{obs.student_file}:{frame.line}"
-    code = obs.source_line(frame.line)
-    below = [f for f in frames[index + 1:] if GRADER_MARK not in f.file]  # a hidden module's wrapper is not it
-    called = below[0] if below else None
-    what = _("at {where} in {function}()").format(where=where, function=frame.function)
-    if code:
-        what += _(": `{code}`").format(code=code)
-    if called and _is_library(called.file):
-        what += _(", waiting in {call}").format(call=_library_call(called))
-    return who, what, where
+    return _line_parts(read_stack(obs, stack))
+
+
+def _line_parts(b) -> tuple[str, str, str | None]:
+    """(who, what, where) of one process as the diagnosis read its stack."""
+    if b.where is None:
+        return b.who, b.doing, None
+    what = _("at {where} in {function}()").format(where=b.where, function=b.function)
+    if b.code:
+        what += _(": `{code}`").format(code=b.code)
+    if b.call:
+        what += _(", waiting in {call}").format(call=b.call)
+    return b.who, what, b.where
 
 
 def describe_hang(obs: Observation) -> tuple[str, str | None]:
+    """Where each process was (its own stack), then why it could not go on (the wait-for chain)."""
     limit = obs.limit_s or obs.duration_s  # the limit, never the measured time ("within 11 s" for 10 s)
     timeout = f"{limit:g} s"
     lines = [_(HANG).format(timeout=timeout)]
-    first_where = None
     if not obs.stacks:
         lines.append(_("No process could report where it was."))
-    parts = []
-    for stack in obs.stacks:
-        who, what, where = _describe_parts(obs, stack)
+    diagnosis = diagnose(obs)
+    parts, first_where = [], None
+    for b in diagnosis.processes:
+        who, what, where = _line_parts(b)
         first_where = first_where or where
         parts.append((who, what))
-    return "\n".join(lines + _grouped(parts)), first_where
+    lines += _grouped(parts)
+    if diagnosis.reasons:
+        lines.append("Why: " + " ".join(diagnosis.reasons))
+    return "\n".join(lines), first_where
+
+
+def advice_for(on_timeout, diagnosis) -> str:
+    """A check's canned hang advice, kept only where it cannot contradict the stacks.
+
+    `on_timeout` is either text (shown only when no process's stack explains the hang) or a
+    mapping from a blocked call ("Connection.recv()") to the advice about it, shown only
+    when some process was blocked in that call.
+    """
+    if not on_timeout:
+        return ""
+    if isinstance(on_timeout, dict):
+        return " ".join(_(text) for call, text in on_timeout.items() if call in diagnosis.calls)
+    return "" if diagnosis.reasons else _(on_timeout)
 
 
 def describe_leftovers(obs: Observation) -> str:
@@ -239,19 +252,6 @@ def _leftover_where(obs: Observation) -> str | None:
             if where:
                 return where
     return None
-
-
-def _is_library(path: str) -> bool:
-    return MULTIPROCESSING_MARK in path or os.path.basename(path) in ("threading.py", "queue.py", "selectors.py")
-
-
-def _library_call(frame) -> str:
-    if frame is None:
-        return "?"
-    if MULTIPROCESSING_MARK in frame.file:
-        module = frame.file.split(MULTIPROCESSING_MARK, 1)[1].removesuffix(".py")
-        return f"multiprocessing.{module}.{frame.function}()"
-    return f"{os.path.basename(frame.file).removesuffix('.py')}.{frame.function}()"
 
 
 # --------------------------------------------------------------------------- reading the event log

@@ -38,7 +38,8 @@ _THIS_FILE = os.path.abspath(__file__).removesuffix("c")
 _CONTEXT_FILE = _MP_DIR + "context.py"
 
 _TRANSPARENT: set = set()  # code objects of the grader's own wrappers, which _caller looks through
-_state: dict = {"dir": None, "student": None, "fd": None, "pid": None, "stack_file": None, "patched": False}
+_state: dict = {"dir": None, "student": None, "fd": None, "pid": None, "stack_file": None, "patched": False,
+                "serial": 0}  # serial: numbers this process's waits and pipes (diagnosis pairs them)
 
 
 # --------------------------------------------------------------------------- set-up
@@ -158,8 +159,27 @@ def _func_name(func) -> str:
     return getattr(func, "__qualname__", None) or getattr(func, "__name__", None) or type(func).__name__
 
 
-def _wrap(cls, name: str, kind: str, *, skip_internal: bool, after=None, before=None):
-    """Replace cls.name by a wrapper that records `kind` at the call (and after, if asked)."""
+def _next_serial() -> int:
+    _state["serial"] += 1
+    return _state["serial"]
+
+
+def _brief(value) -> str:
+    """A short, cheap account of a value put or sent: sentinels shown, payloads only typed."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return repr(value)
+    if isinstance(value, str) and len(value) <= 24:
+        return repr(value)
+    return type(value).__name__
+
+
+def _wrap(cls, name: str, kind: str, *, skip_internal: bool, after=None, before=None, wait: bool = False):
+    """Replace cls.name by a wrapper that records `kind` at the call (and after, if asked).
+
+    With `wait`, a "wait" event is logged before a call that may block, and the call's own
+    event (logged when it returns) carries the same `wid`: a wait left without its event is
+    what a process was blocked in when the run hung.
+    """
     original = cls.__dict__.get(name)
     if original is None:
         return
@@ -176,6 +196,9 @@ def _wrap(cls, name: str, kind: str, *, skip_internal: bool, after=None, before=
             emit(kind, internal, where, **extra)
             return original(self, *args, **kwargs)
         called = time.monotonic()
+        if wait:
+            extra = dict(extra, wid=_next_serial())
+            emit("wait", internal, where, call=kind, **extra)
         try:
             result = original(self, *args, **kwargs)
         except BaseException as error:  # a call that raised still happened: log it, then re-raise
@@ -391,7 +414,8 @@ def _patch_process() -> None:
                                "target": _func_name(self._target) if self._target else None},
           after=lambda self, _: {"child": self.pid})
     _wrap(cls, "join", "process.join", skip_internal=False, before=lambda self, *a, **k: _proc(self),
-          after=lambda self, _: {"exitcode": self._popen.poll() if getattr(self, "_popen", None) else None})
+          after=lambda self, _: {"exitcode": self._popen.poll() if getattr(self, "_popen", None) else None},
+          wait=True)
     _wrap(cls, "terminate", "process.terminate", skip_internal=False, before=lambda self: _proc(self))
     _wrap(cls, "kill", "process.kill", skip_internal=False, before=lambda self: _proc(self))
     _wrap(cls, "close", "process.close", skip_internal=False, before=lambda self: _proc(self))
@@ -404,6 +428,16 @@ def _patch_process() -> None:
         emit("process.begin", name=self.name, daemon=self.daemon, ppid=os.getppid(),
              target=_func_name(self._target) if self._target else None)
         exitcode = None
+        run = self.run  # an instance attribute wins over a subclass's run(): its exception is seen too
+
+        def probed_run():
+            try:
+                return run()
+            except Exception as error:
+                _emit_error(self.name, error)
+                raise
+
+        self.run = probed_run
         try:
             exitcode = original_bootstrap(self, *args, **kwargs)
             return exitcode
@@ -412,6 +446,19 @@ def _patch_process() -> None:
             emit("process.end", name=self.name, exitcode=exitcode, cpu=times.user + times.system)
 
     cls._bootstrap = _bootstrap
+
+
+def _emit_error(name: str, error: BaseException) -> None:
+    """A child's uncaught exception: its type, message and the student's frames (innermost last)."""
+    import traceback
+
+    frames = traceback.extract_tb(error.__traceback__)
+    student = _state["student"]
+    mine = [(f.lineno, f.name, (f.line or "").strip()) for f in frames if f.filename == student][-8:]
+    last = frames[-1] if frames else None
+    raised_at = f"{os.path.basename(last.filename)}:{last.lineno}" if last and last.filename != student else None
+    emit("process.error", False, f"{os.path.basename(student)}:{mine[-1][0]}" if mine else None, name=name,
+         error=type(error).__name__, message=str(error)[:300], frames=mine, raised_at=raised_at)
 
 
 class _TaskRecordingQueue:
@@ -468,29 +515,50 @@ def _patch_pool() -> None:
     pool.worker = worker
     cls = pool.Pool
     _wrap(cls, "__init__", "pool.create", skip_internal=False,
-          after=lambda self, _: {"processes": self._processes,
+          after=lambda self, _: {"processes": self._processes, "pool": _pool_id(self),
                                  "workers": [getattr(p, "pid", None) for p in self._pool]})
     for name in ("close", "terminate", "__exit__"):
-        _wrap(cls, name, "pool." + name.strip("_"), skip_internal=False)
-    _wrap(cls, "join", "pool.join", skip_internal=False, after=lambda self, _: {})
+        _wrap(cls, name, "pool." + name.strip("_"), skip_internal=False, before=lambda self, *a: {"pool": _pool_id(self)})
+    _wrap(cls, "join", "pool.join", skip_internal=False, after=lambda self, _: {},
+          before=lambda self: {"pool": _pool_id(self)}, wait=True)
     for name in ("apply", "apply_async", "map", "map_async", "imap", "imap_unordered", "starmap", "starmap_async"):
         _wrap(cls, name, "pool." + name, skip_internal=True,
               before=lambda self, func=None, *a, **k: {"func": _func_name(func)})
-    for name in ("get", "wait", "ready", "successful"):
+    for name in ("get", "wait"):
+        _wrap(pool.ApplyResult, name, "result." + name, skip_internal=True, after=lambda self, _: {},
+              before=lambda self, *a, **k: {"pool": _pool_id(getattr(self, "_pool", None))}, wait=True)
+    for name in ("ready", "successful"):
         _wrap(pool.ApplyResult, name, "result." + name, skip_internal=True)
+    _wrap(pool.IMapIterator, "next", "result.next", skip_internal=True, after=lambda self, _: {},
+          before=lambda self, *a, **k: {"pool": _pool_id(getattr(self, "_pool", None))}, wait=True)
+    pool.IMapIterator.__next__ = pool.IMapIterator.next
+
+
+def _pool_id(pool) -> str | None:
+    return f"{os.getpid()}.{id(pool):x}" if pool is not None else None
 
 
 def _patch_queues() -> None:
     from multiprocessing import queues
 
     for cls, prefix in ((queues.Queue, "queue"), (queues.JoinableQueue, "queue"), (queues.SimpleQueue, "simplequeue")):
-        for name in ("put", "put_nowait", "close", "join_thread", "cancel_join_thread", "task_done"):
+        _wrap(cls, "__init__", f"{prefix}.create", skip_internal=True, after=lambda self, _: _queue_id(self))
+        for name in ("close", "join_thread", "cancel_join_thread", "task_done"):
+            _wrap(cls, name, f"{prefix}.{name}", skip_internal=True, before=lambda self, *a, **k: _queue_id(self))
+        for name in ("put", "put_nowait"):
             _wrap(cls, name, f"{prefix}.{name}", skip_internal=True,
-                  before=lambda self, *a, **k: {"queue": type(self).__name__})
+                  before=lambda self, obj=None, *a, **k: dict(_queue_id(self), value=_brief(obj)))
         for name in ("get", "get_nowait"):
             _wrap(cls, name, f"{prefix}.{name}", skip_internal=True,
-                  before=lambda self, *a, **k: {"queue": type(self).__name__}, after=lambda self, _: {})
-    _wrap(queues.JoinableQueue, "join", "queue.join", skip_internal=True, after=lambda self, _: {})
+                  before=lambda self, *a, **k: _queue_id(self), after=lambda self, _: {}, wait=name == "get")
+    _wrap(queues.JoinableQueue, "join", "queue.join", skip_internal=True, after=lambda self, _: {},
+          before=lambda self: _queue_id(self), wait=True)
+
+
+def _queue_id(queue) -> dict:
+    """A queue is known by its read lock, which every process that holds the queue shares."""
+    rlock = getattr(queue, "_rlock", None)
+    return {"queue": type(queue).__name__, "q": _lock_id(rlock)["lock"] if rlock is not None else None}
 
 
 def _lock_id(self) -> dict:
@@ -506,6 +574,21 @@ def _patch_synchronize() -> None:
 
     cls = synchronize.SemLock
     original_make_methods = cls._make_methods
+    original_init = cls.__init__
+    made_inside = (_MP_DIR + "synchronize.py", _CONTEXT_FILE)
+
+    @functools.wraps(original_init)
+    def __init__(self, *args, **kwargs):
+        frame = sys._getframe(1)
+        while frame is not None and frame.f_code.co_filename in made_inside:  # Lock() is context -> Lock -> SemLock
+            frame = frame.f_back
+        internal = frame is not None and frame.f_code.co_filename.startswith(_MP_DIR)
+        original_init(self, *args, **kwargs)
+        if not internal:
+            _, where = _caller()
+            emit("lock.create", False, where, **_lock_id(self))
+
+    cls.__init__ = __init__
 
     def _make_methods(self):
         original_make_methods(self)
@@ -518,9 +601,13 @@ def _patch_synchronize() -> None:
             if not internal:
                 _pause("lock.acquire")
             called = time.monotonic()
+            blocking = (args[0] if args else kwargs.get("block", kwargs.get("blocking", True))) is not False
+            wid = _next_serial() if not internal and blocking else None
+            if wid is not None:
+                emit("wait", False, where, call="lock.acquire", wid=wid, **_lock_id(self))
             got = acquire(*args, **kwargs)
             if not internal:
-                emit("lock.acquire", False, where, called=called, acquired=bool(got), **_lock_id(self))
+                emit("lock.acquire", False, where, called=called, acquired=bool(got), wid=wid, **_lock_id(self))
             return got
 
         def probed_release():
@@ -539,9 +626,12 @@ def _patch_synchronize() -> None:
         if not internal:
             _pause("lock.acquire")
         called = time.monotonic()
+        wid = None if internal else _next_serial()
+        if wid is not None:
+            emit("wait", False, where, call="lock.acquire", wid=wid, **_lock_id(self))
         got = self._semlock.__enter__()
         if not internal:
-            emit("lock.acquire", False, where, called=called, acquired=True, **_lock_id(self))
+            emit("lock.acquire", False, where, called=called, acquired=True, wid=wid, **_lock_id(self))
         return got
 
     def __exit__(self, *args):
@@ -564,14 +654,37 @@ def _patch_connection() -> None:
         internal, where = _caller()
         ends = original_pipe(duplex)
         if not internal:
-            emit("pipe.create", internal, where, duplex=duplex)
+            pipe = f"{os.getpid()}.{_next_serial()}"
+            ends[0]._probe_end, ends[1]._probe_end = pipe + ":0", pipe + ":1"
+            emit("pipe.create", internal, where, duplex=duplex, pipe=pipe)
         return ends
 
     connection.Pipe = Pipe
     cls = connection._ConnectionBase
-    _wrap(cls, "send", "pipe.send", skip_internal=True)
-    _wrap(cls, "close", "pipe.close", skip_internal=True)
-    _wrap(cls, "recv", "pipe.recv", skip_internal=True, after=lambda self, _: {})
+
+    def end(self, *a, **k):
+        return {"end": getattr(self, "_probe_end", None)}
+
+    _wrap(cls, "send", "pipe.send", skip_internal=True, before=lambda self, obj=None: dict(end(self), value=_brief(obj)))
+    _wrap(cls, "close", "pipe.close", skip_internal=True, before=end)
+    _wrap(cls, "recv", "pipe.recv", skip_internal=True, after=lambda self, _: {}, before=end, wait=True)
+    reducer = connection.reduction.ForkingPickler._extra_reducers.get(connection.Connection)
+    if reducer is not None:
+
+        def reduce_tagged(conn):
+            rebuild, args = reducer(conn)
+            return _rebuild_tagged, (rebuild, args, getattr(conn, "_probe_end", None))
+
+        connection.reduction.register(connection.Connection, reduce_tagged)
+
+
+def _rebuild_tagged(rebuild, args, tag):
+    """A pipe end passed to a spawned child keeps its tag, and the child says it holds it."""
+    conn = rebuild(*args)
+    if tag is not None:
+        conn._probe_end = tag
+        emit("pipe.hold", end=tag)
+    return conn
 
 
 def _patch_managers() -> None:
@@ -664,10 +777,13 @@ def _patch_sharedctypes() -> None:
             @functools.wraps(original)
             def wrapper(typecode_or_type, *args, **kwargs):
                 internal, where = _caller()
+                made = original(typecode_or_type, *args, **kwargs)
                 if not internal:
                     code = typecode_or_type if isinstance(typecode_or_type, str) else _func_name(typecode_or_type)
-                    emit(f"shared.{name}", internal, where, typecode=code, lock=kwargs.get("lock", True))
-                return original(typecode_or_type, *args, **kwargs)
+                    lock = getattr(made, "get_lock", None)
+                    emit(f"shared.{name}", internal, where, typecode=code, lock=kwargs.get("lock", True),
+                         lock_id=_lock_id(lock())["lock"] if lock is not None else None)
+                return made
 
             return wrapper
 

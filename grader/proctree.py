@@ -100,7 +100,19 @@ def parse_faulthandler(text: str) -> tuple[tuple[Frame, ...], ...]:
         if m and threads and m.group(1) != _PROBE_FILE:  # the probe's wrappers are not the student's business
             threads[-1].append(Frame(file=m.group(1), line=int(m.group(2)), function=m.group(3).strip()))
     # faulthandler prints the innermost frame first; keep outermost first.
-    return tuple(tuple(reversed(t)) for t in threads if t)
+    return tuple(tuple(_own_frames(list(reversed(t)))) for t in threads if t)
+
+
+_PROCESS_FILE = "multiprocessing" + os.sep + "process.py"
+
+
+def _own_frames(frames: list[Frame]) -> list[Frame]:
+    """A forked child's stack still holds its parent's frames below BaseProcess._bootstrap (the
+    `child.start()` that forked it): they are not where the child is, so they are cut off."""
+    for index in range(len(frames) - 1, -1, -1):
+        if frames[index].function == "_bootstrap" and frames[index].file.endswith(_PROCESS_FILE):
+            return frames[index + 1:]
+    return frames
 
 
 def describe_exit(status: int | None) -> str:

@@ -163,8 +163,8 @@ def _judge(obs, function, expected):
 
 
 @check("apply_async: get() gives every square, in order", uses=callbacks, expects_error=True,
-       on_timeout="A callback that raises (one that takes no argument, for instance) kills the pool's "
-                  "result-handler thread; after that no result is delivered and get() waits for ever.")
+       on_timeout={"AsyncResult.get()": "A callback that raises (one that takes no argument, for instance) kills "
+                                        "the pool's result-handler thread; after that no result is delivered."})
 def test_apply_async_results(obs):
     _judge(obs, f"squares_with_callback(pool, {NUMBERS}, on_result)", SQUARES)
 
@@ -261,8 +261,9 @@ def _report(obs, key):
 
 
 @check("ready() is False while the task runs, True once it is done", uses=timeline, expects_error=True,
-       on_timeout="wait_for(gate) returns only once gate.set() is called: a get() (or wait()) without a timeout "
-                  "before gate.set() waits for ever. Use get(timeout=0.1) first, then set the gate.")
+       on_timeout={call: "wait_for(gate) returns only once gate.set() is called: a get() (or wait()) without a "
+                         "timeout before gate.set() waits for ever. Use get(timeout=0.1) first, then set the gate."
+                   for call in ("AsyncResult.get()", "AsyncResult.wait()")})
 def test_ready(obs):
     report = _report(obs, "ready_before")
     expect(report["ready_before"] is False, "wrong_result",
@@ -304,9 +305,7 @@ def test_successful(obs):
 
 @check("every result is collected inside the with-block", uses=with_block, expects_error=True,
        schedules=8,  # a slow task is still running when the block ends
-       on_timeout="Leaving `with Pool(...) as pool:` calls pool.terminate(): the tasks still queued or running "
-                  "are thrown away, so a get() after the block waits for a result that never comes. Call get() "
-                  "on every result inside the block.")
+       on_timeout={"AsyncResult.get()": "Call get() on every result inside the `with` block."})
 def test_results_inside_with_block(obs):
     _explain_error(obs)
     exits = student_calls(obs, "pool.exit", "pool.terminate")

@@ -43,13 +43,10 @@ CHUNKSIZE = 3
 STREAM_ITEMS = [5, 3, 8, 1, 6, 2]  # deliver_as_completed(): the first one is gated
 TASK = "gated_square"
 
-LOST_ADVICE = (
-    "Your code waited for a result that will never come. Leaving `with Pool() as pool:` calls "
-    "pool.terminate(), which stops the workers at once: results not received by then are lost, and "
-    "an imap iterator read after the block waits for them forever. Read every result inside the "
-    "block (for example `return list(pool.imap(...))` from inside it). (The grader holds the last "
-    "task back until your code starts reading, so this mistake shows every time.)"
-)
+# Hang advice is keyed by the call it is about: shown only when a stack is in that call.
+LOST_ADVICE = {"IMapIterator.next()": "Read every result inside the `with` block (for example `return "
+                                         "list(pool.imap(...))` from inside it). (The grader holds the last task "
+                                         "back until your code starts reading, so this mistake shows every time.)"}
 
 # ----------------------------------------------------------------------------- the task
 

@@ -33,18 +33,14 @@ STUCK_S = 2.5  # how long a task of cancel() runs unless it is terminated
 ITEMS = [4, 1, 5, 9, 2, 6]
 CANCEL_ITEMS = [1, 2]
 
-LOST_AFTER_TERMINATE = (
-    "Your code waited for a result that will never come: the pool was terminated before its last "
-    "task had finished, and terminate() throws unfinished tasks away. close() stops new work but lets "
-    "the queued tasks finish; join() then waits for the workers. (The grader holds the last task back "
-    "until your code starts waiting for the work, so this mistake shows every time.)"
-)
-GET_AFTER_WITH = (
-    "Your code waited for a result that will never come. Leaving `with Pool() as pool:` calls "
-    "pool.terminate(), which throws away the tasks that have not finished, so a get() after the block "
-    "waits forever. Call get() inside the block. (The grader holds the last task back until your code "
-    "starts waiting for a result, so this mistake shows every time.)"
-)
+# Hang advice is keyed by the call it is about: shown only when a stack is in that call.
+LOST_AFTER_TERMINATE = {call: "close() stops new work but lets the queued tasks finish; join() then waits for "
+                              "the workers. (The grader holds the last task back until your code starts waiting "
+                              "for the work, so this mistake shows every time.)"
+                        for call in ("AsyncResult.get()", "AsyncResult.wait()", "Pool.join()")}
+GET_AFTER_WITH = {"AsyncResult.get()": "Call get() inside the `with` block. (The grader holds the last task back "
+                                        "until your code starts waiting for a result, so this mistake shows every "
+                                        "time.)"}
 
 # ----------------------------------------------------------------------------- the tasks
 

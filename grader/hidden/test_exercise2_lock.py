@@ -317,6 +317,10 @@ def test_race(obs):
 
 # ----------------------------------------------------------------------------- checks: a failing update
 
+# Hang advice is keyed by the call it is about: shown only when a stack is in that call.
+STUCK = "acquire()"
+
+
 def _judge_failure(obs, function, how):
     targets = sorted({str(info.get("target")) for info in children(obs).values()})
     expect(targets == [function], "wrong_result",
@@ -352,9 +356,7 @@ def _judge_failure(obs, function, how):
 
 
 @check("a worker that fails inside `with lock:` releases the lock, and the others finish", uses=with_failure,
-       on_timeout=N_("The other workers wait in lock.acquire() for a lock that the failed worker never released "
-                     "(its process has ended, still holding it), and run_deposits() waits in join() for them. "
-                     "Use `with lock:` in deposit(): it releases the lock however the block ends."),
+       on_timeout={STUCK: N_("Use `with lock:` in deposit(): it releases the lock however the block ends.")},
        leftovers_ok=False)
 def test_with_releases_on_error(obs):
     _judge_failure(obs, "deposit", N_("`with lock:` releases it even when the block raises"))
@@ -362,9 +364,7 @@ def test_with_releases_on_error(obs):
 
 @check("a worker that fails between acquire() and release() still releases the lock (try/finally)",
        uses=manual_failure,
-       on_timeout=N_("The other workers wait in lock.acquire() for a lock that the failed worker never released "
-                     "(its process has ended, still holding it), and run_deposits() waits in join() for them. "
-                     "In deposit_manually(), put lock.release() in a `finally:` block, right after the "
-                     "`try:` that follows lock.acquire()."))
+       on_timeout={STUCK: N_("In deposit_manually(), put lock.release() in a `finally:` block, right after the "
+                          "`try:` that follows lock.acquire().")})
 def test_finally_releases_on_error(obs):
     _judge_failure(obs, "deposit_manually", N_("put lock.release() in a `finally:` block"))

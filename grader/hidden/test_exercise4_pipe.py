@@ -18,12 +18,9 @@ DIE_AFTER = 3
 PAUSED_ITEMS = [0, "one", (2, "two"), {"three": 3}, 5.5, b"six", "last"]  # small: a sender never blocks
 PAUSE_MAX_S = 3.0  # longest the pausing sender waits for the receiver to wait: only a receiver that never does
 
-HUNG_IN_RECV = (
-    N_("The parent waits in recv() for a message that will never come: recv() raises EOFError only when the "
-    "pipe is empty and EVERY copy of the sending end is closed, and the parent still holds one (the child "
-    "got its own copy when it started). Call send_end.close() in the parent right after start(), and end "
-    "the receiving loop on EOFError.")
-)
+# Hang advice is keyed by the call it is about: shown only when a stack is in that call (the
+# diagnosis says which copies of the sending end were still open).
+HUNG_IN_RECV = {"Connection.recv()": N_("End the receiving loop on EOFError.")}
 
 # ----------------------------------------------------------------------------- helpers run in children
 
@@ -151,8 +148,9 @@ def sender_dies(student):
 
 # ----------------------------------------------------------------------------- checks: ping-pong
 
-PING_HANG = (N_("ping_pong() did not finish. Does echo_server() stop (return) when it receives None, and does "
-             "ping_pong() send None before it joins the child? Does each side recv() only what the other sends?"))
+PING_HANG = {"Connection.recv()": N_("Does echo_server() stop (return) when it receives None, and does ping_pong() "
+                                   "send None before it joins the child? Does each side recv() only what the "
+                                   "other sends?")}
 
 
 @check("ping-pong: each answer is the square of the number sent", uses=ping_pong, leftovers_ok=True,
@@ -313,11 +311,8 @@ def test_sender_pauses(obs):
 
 # ----------------------------------------------------------------------------- checks: the sender dies (last)
 
-DIED_HANG = (
-    N_("The sender died after sending 3 messages, without a sentinel. The parent then waits in recv() because "
-    "a copy of the sending end is still open in the parent itself: recv() can only raise EOFError once every "
-    "copy is closed. Close the parent's copy (send_end.close()) right after start(), and catch EOFError.")
-)
+DIED_HANG = {"Connection.recv()": N_("Here the grader's sender dies after 3 messages, without a sentinel: only "
+                                   "EOFError can end the receiving loop.")}
 
 
 @check("no hang when the sender dies early: one_way() returns what arrived", uses=sender_dies,

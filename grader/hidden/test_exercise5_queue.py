@@ -210,11 +210,10 @@ def test_snapshot_macos(obs):
 
 # ----------------------------------------------------------------------------- checks: producers and consumers
 
-CONSUMER_HANG = (
-    N_("A consumer still waits in q.get() for an item, and run() waits for its report. A consumer only stops "
-    "when it takes a sentinel: put one None per consumer, after every producer has been joined (so that no "
-    "real item comes after a sentinel).")
-)
+# Hang advice is keyed by the call it is about: shown only when a stack is in that call.
+CONSUMER_HANG = {"Queue.get()": N_("A consumer only stops when it takes a sentinel: put one None per consumer, "
+                                "after every producer has been joined (so that no real item comes after a "
+                                "sentinel).")}
 
 
 def _expected(n_producers, per_producer):
@@ -279,10 +278,9 @@ def test_joined(obs):
 
 
 @check("3 consumers: each one stops, and every item is consumed exactly once", uses=three_consumers,
-       on_timeout=N_("A consumer still waits in q.get() for an item, and run() waits for its report. A consumer "
-                     "only stops when it takes a sentinel: put one None per consumer, after every producer has "
-                     "been joined (so that no real item comes after a sentinel). With 3 consumers, one sentinel "
-                     "stops only one of them."))
+       on_timeout={"Queue.get()": N_("A consumer only stops when it takes a sentinel: put one None per consumer, "
+                                     "after every producer has been joined. With 3 consumers, one sentinel stops "
+                                     "only one of them.")})
 def test_three_consumers(obs):
     call = f"run{THREE}"
     _judge_items(obs.value["taken"], THREE[0], THREE[2], call)
@@ -293,8 +291,8 @@ def test_three_consumers(obs):
 
 # ----------------------------------------------------------------------------- checks: drain, big items
 
-DRAIN_HANG = (N_("drain() waits forever in q.get(): without a timeout, get() on an empty queue never returns. "
-              "Call q.get(timeout=timeout) and stop at queue.Empty."))
+DRAIN_HANG = {"Queue.get()": N_("Without a timeout, get() on an empty queue never returns: call "
+                             "q.get(timeout=timeout) and stop at queue.Empty.")}
 
 
 @check("get with a timeout raises queue.Empty once nothing comes: drain() returns what there was",
@@ -309,8 +307,8 @@ def test_drain(obs):
            _("drain() of a queue holding {DRAIN_ITEMS} returned {got}; expected them all, in order.").format(DRAIN_ITEMS=DRAIN_ITEMS, got=got))
 
 
-READY_HANG = (N_("take_ready() waits forever in q.get(): a get() that may wait never returns on an empty queue. "
-              "Call q.get_nowait(): it answers at once, and raises queue.Empty when nothing is there."))
+READY_HANG = {"Queue.get()": N_("A get() that may wait never returns on an empty queue. Call q.get_nowait(): it "
+                             "answers at once, and raises queue.Empty when nothing is there.")}
 
 
 @check("get_nowait() takes what is there and raises queue.Empty at once: take_ready() never waits",
@@ -343,11 +341,8 @@ class _Raised:
         self.type, self.message = type_name, message
 
 
-BIG_HANG = (
-    N_("A child that put a big item cannot end until its feeder thread has written the item into the queue's "
-    "pipe, and a pipe holds about 64 KiB: the rest waits for someone to get() it. Joining that child first "
-    "waits forever. get() all the items first, then join the producers.")
-)
+BIG_HANG = {"Process.join()": N_("A pipe holds about 64 KiB: a child that put more cannot end until someone "
+                               "get()s it. get() all the items first, then join the producers.")}
 
 
 @check("big items: get them all before joining the producers", uses=big_items, on_timeout=BIG_HANG)

@@ -106,11 +106,10 @@ def idle_worker(student):
 
 # ----------------------------------------------------------------------------- checks
 
-FAN_IN_HANG = (
-    N_("fan_in() waits in q.get() for a report that no worker will put. SimpleQueue.get() has no timeout: "
-    "take exactly as many reports as the workers put — the chunks have different lengths, so count every "
-    "chunk's items — or have each worker put a sentinel when it is done and stop after one per worker.")
-)
+# Hang advice is keyed by the call it is about: shown only when a stack is in that call.
+FAN_IN_HANG = {"Queue.get()": N_("SimpleQueue.get() has no timeout: take exactly as many reports as the workers put "
+                              "(the chunks have different lengths, so count every chunk's items), or have each "
+                              "worker put a sentinel when it is done and stop after one per worker.")}
 
 
 def _judge_results(obs, chunks):
@@ -197,11 +196,9 @@ def test_workers_joined(obs):
            where=first_at(student_calls(obs, "process.start")))
 
 
-IDLE_HANG = N_(  # the chunks are IDLE_CHUNKS, written out: a msgid is a constant
-    "With the chunks [[10], [], [11, 12]], fan_in() waits in q.get() for a report that will never come: one "
-    "worker has an empty chunk and puts no result. Count the reports from the chunks' real lengths (or have "
-    "every worker, even an idle one, put its sentinel)."
-)
+IDLE_HANG = {"Queue.get()": N_("With the chunks [[10], [], [11, 12]], one worker has an empty chunk and puts no "
+                                "result. Count the reports from the chunks' real lengths (or have every worker, "
+                                "even an idle one, put its sentinel).")}
 
 
 @check("a worker with an empty chunk: fan_in() still ends with every other result", uses=idle_worker,

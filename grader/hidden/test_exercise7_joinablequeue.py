@@ -31,8 +31,9 @@ ALONE = list(range(1, 9))  # fed to two of the grader's workers
 NUMBERS = list(range(10, 22))  # given to run_jobs()
 N_WORKERS = 3
 
-JOIN_ADVICE = (N_("jobs.join() returns once task_done() has been called once for every item put on `jobs`: "
-               "if a worker does not call jobs.task_done() after each item it handled, join() waits forever."))
+# Hang advice is keyed by the call it is about: shown only when a stack is in that call.
+JOIN_ADVICE = {"JoinableQueue.join()": N_("If a worker does not call jobs.task_done() after each item it handled, "
+                                       "join() waits forever.")}
 
 # ----------------------------------------------------------------------------- drivers
 
@@ -259,8 +260,8 @@ def test_no_worker_left(obs):
 
 @check("run as a program, the file exits by itself once the work is done", uses=as_program,
        category="lifecycle", leftovers_ok=True,
-       on_timeout=N_("Run as a program, your file did not exit: at its end, the main process waits for every "
-                     "non-daemon child, and workers looping on jobs.get() never end. Make them daemons."))
+       on_timeout={"the end of the program": N_("At its end, a program waits for every non-daemon child, and "
+                                             "workers looping on jobs.get() never end. Make them daemons.")})
 def test_program_exits(obs):
     _not_implemented(obs, "run_jobs")
     ran = obs.value

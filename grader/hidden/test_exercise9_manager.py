@@ -19,8 +19,10 @@ SLOW_READS, SLOW_READ_S = 8, 0.002  # each child's first reads of ns.next: the w
 OFFICE_WORKERS, OFFICE_TIMES = 3, 20
 JOIN_LIMIT_S = 6.0
 
-LOCK_ADVICE = ("A worker waits forever for the managed lock if another one took it and never released it: "
-               "use `with lock:` so that it is released even when the block raises.")
+# Hang advice is keyed by the call it is about: shown only when a stack is in that call.
+LOCK_ADVICE = {"a managed Lock's acquire()": "A worker waits forever for the managed lock if another one took it and "
+                                        "never released it: use `with lock:` so that it is released even when "
+                                        "the block raises."}
 
 # ----------------------------------------------------------------------------- drivers
 
