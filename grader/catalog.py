@@ -113,8 +113,9 @@ def untranslatable(path: Path) -> list[str]:
     """Texts of a source file that no catalogue can hold: `_()` of an f-string or a sum (a text
     already formatted), a check name that is not a plain string, an `on_timeout=` not marked N_()."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    marked = {t.id for n in tree.body if isinstance(n, ast.Assign) and _is_marked(n.value)
-              for t in n.targets if isinstance(t, ast.Name)}  # module constants NAME = N_("...")
+    marked = {t.id for n in tree.body if isinstance(n, ast.Assign) and (_is_marked(n.value) or (
+              isinstance(n.value, ast.Dict) and all(_is_marked(v) for v in n.value.values)))
+              for t in n.targets if isinstance(t, ast.Name)}  # module constants NAME = N_("...") or {k: N_()}
     found = []
     for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
         name = call.func.id if isinstance(call.func, ast.Name) else getattr(call.func, "attr", None)
@@ -130,6 +131,8 @@ def untranslatable(path: Path) -> list[str]:
                              f"{ast.unparse(call.args[0])[:70]}")
             for keyword in call.keywords:
                 value = keyword.value
+                if isinstance(value, ast.Dict):  # {blocked call: N_("advice")}: each advice a msgid
+                    value = next((v for v in value.values if not _is_marked(v)), ast.Constant(""))
                 if keyword.arg == "on_timeout" and not (_is_text(value) and not value.value) and \
                         not _is_marked(value) and not (isinstance(value, ast.Name) and value.id in marked):
                     found.append(f"{path.name}:{call.lineno}: on_timeout= is not marked N_(\"...\")")
