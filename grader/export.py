@@ -2,7 +2,7 @@
 
 Gradescope: a zip with `setup.sh` and `run_autograder` at its root (from the jinja2
 templates in `grader/templates/gradescope/`) and the course as the autograder grades it:
-course.yaml, the grader, the stubs and the hidden checks of the chosen exercises, and
+course.yaml less its answer lines, the grader, the stubs and the hidden checks of the chosen exercises, and
 nothing of what students must not see in a repository they could download (solutions,
 variants, the project's tests). GitHub Actions: a workflow for a student's repository
 (`grader/templates/github/grade.yml.j2`).
@@ -24,6 +24,7 @@ import jinja2
 import grader
 
 from .course import Course, CourseError, Exercise
+from .edition import EditionError, student_course_yaml
 
 # Gradescope's defaults (RESEARCH.md): the whole run must end within this, or every result is lost.
 GRADESCOPE_LIMIT_S = 600
@@ -86,7 +87,10 @@ def gradescope_entries(course: Course, exercises: Sequence[Exercise], timeout: f
         if resolved in hidden and resolved not in keep_hidden:
             continue  # the checks of exercises not exported stay home
         add(str(PurePosixPath("grader") / path.relative_to(package).as_posix()), path.read_bytes())
-    add("course.yaml", course.path.read_bytes())
+    try:  # the students' course.yaml (grader/edition.py): no solution, known bug or variant lines
+        add("course.yaml", student_course_yaml(course).encode())
+    except EditionError as error:
+        raise ExportError(str(error)) from error
     for exercise in exercises:
         for path in (exercise.file, exercise.tests):
             if path.is_file():

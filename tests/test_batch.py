@@ -19,6 +19,7 @@ from pathlib import Path
 
 import psutil
 import pytest
+from conftest import BUG_TIMEOUT
 
 from grader import batch
 from grader.cli import main
@@ -59,7 +60,7 @@ def run_batch(subs: Path, out: Path) -> tuple[int, str]:
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
         code = main(["batch", str(subs), "--out", str(out), "--course", str(ROOT), "--jobs", "2",
-                     "--exercises", ",".join(EXERCISES), "--timeout", "2", "--start-method", "fork"])
+                     "--exercises", ",".join(EXERCISES), "--timeout", f"{BUG_TIMEOUT:g}", "--start-method", "fork"])
     return code, err.getvalue()
 
 

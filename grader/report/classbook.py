@@ -114,12 +114,18 @@ def class_summary(exercises: Sequence[ExerciseColumn], rows: Sequence[StudentRow
     }
 
 
-def _failing_groups(row: StudentRow):
-    """(exercise, check group) for every check this student did not pass."""
+def _failures(row: StudentRow):
+    """(exercise, check name, the failure) for every check this student's code failed.
+
+    A check that was only skipped (its sandbox had already hung or crashed in the check
+    before) is left out: the failure that stopped the sandbox is counted once, where it
+    happened, so one hang does not read as seven.
+    """
     for ex in row.run.exercises:
         for group in group_checks(ex.checks):
-            if group.status is not Status.PASS:
-                yield ex, group
+            judged = next((r for r in group.problems if r.status in (Status.FAIL, Status.ERROR)), None)
+            if judged is not None:
+                yield ex, group.name, judged
 
 
 def _per_exercise(exercises: Sequence[ExerciseColumn], graded: Sequence[StudentRow]) -> list[dict]:
@@ -146,15 +152,14 @@ def _per_exercise(exercises: Sequence[ExerciseColumn], graded: Sequence[StudentR
 
 
 def _categories(graded: Sequence[StudentRow]) -> list[dict]:
-    """Failing checks by category: one count per (student, exercise, check)."""
+    """Failed checks by category: one count per (student, exercise, check), skipped ones left out."""
     counter: Counter = Counter()
     students: dict[str, set] = {}
     for row in graded:
-        for _, group in _failing_groups(row):
-            if group.problems:
-                category = group.problems[0].category.value
-                counter[category] += 1
-                students.setdefault(category, set()).add(row.student)
+        for _, _, failure in _failures(row):
+            category = failure.category.value
+            counter[category] += 1
+            students.setdefault(category, set()).add(row.student)
     return [{"category": c, "count": n, "students": len(students[c])} for c, n in counter.most_common()]
 
 
@@ -163,11 +168,10 @@ def _messages(graded: Sequence[StudentRow]) -> list[dict]:
     counter: Counter = Counter()
     who: dict[tuple, list[str]] = {}
     for row in graded:
-        for ex, group in _failing_groups(row):
-            problem = next((p for p in group.problems if p.message.strip()), None)
-            if problem is None:
+        for ex, name, failure in _failures(row):
+            if not failure.message.strip():
                 continue
-            key = (ex.exercise, group.name, problem.category.value, shorten(clean(problem.message), 140))
+            key = (ex.exercise, name, failure.category.value, shorten(clean(failure.message), 140))
             counter[key] += 1
             who.setdefault(key, []).append(row.student)
     return [{"exercise": k[0], "check": k[1], "category": k[2], "message": k[3], "count": n,
@@ -178,8 +182,7 @@ def _messages(graded: Sequence[StudentRow]) -> list[dict]:
 def _slowest(rows: Sequence[StudentRow]) -> list[dict]:
     ordered = sorted(rows, key=lambda r: r.seconds, reverse=True)[:TOP]
     return [{"student": r.student, "seconds": f"{r.seconds:.1f}",
-             "timeouts": sum(1 for _, g in _failing_groups(r) if g.problems and g.problems[0].category.value
-                             == "timeout") if r.run else 0,
+             "timeouts": sum(f.category.value == "timeout" for _, _, f in _failures(r)) if r.run else 0,
              "status": r.run.status.value if r.run else "error"} for r in ordered]
 
 
