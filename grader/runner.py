@@ -232,31 +232,36 @@ def _shown_path(path: Path) -> str:
         return str(path)
 
 
-_REFUSED = {"write": "write to {}", "rename": "rename {}", "remove": "remove {}", "truncate": "truncate {}",
-            "link": "link {}", "signal": "send a signal to process {} (not one of its own)",
-            "connect": "connect to {} over TCP", "bind": "listen on {} over TCP"}
+_REFUSED = {  # what the probe saw refused -> how the student is told (msgids)
+    "write": N_("write to {target} ({where})"), "rename": N_("rename {target} ({where})"),
+    "remove": N_("remove {target} ({where})"), "truncate": N_("truncate {target} ({where})"),
+    "link": N_("link {target} ({where})"),
+    "signal": N_("send a signal to process {target}, which is not one of its own ({where})"),
+    "connect": N_("connect to {target} over TCP ({where})"), "bind": N_("listen on {target} over TCP ({where})"),
+}
+_BYPASS = {"shell": N_("ran the shell command `{target}` ({where})"),
+           "ctypes": N_("called the C library's {target}() through ctypes ({where})")}
+RESTORED = N_("Your code changed files outside its own copy; the grader put them back: {files}.")
+REFUSED = N_("Your code tried to {attempts}. The sandbox refused: code under test may write only in its own "
+             "folder, signal only its own processes, and use no network.")
+BYPASSED = N_("Your code {attempts}. Going around Python's own file and process functions is not allowed in a "
+              "graded submission: use multiprocessing and open().")
+SHOWN_ATTEMPTS = 8
 
 
 def escape_message(changed: list[str], escapes: list) -> str:
     """What the student's code did outside its sandbox, for the student; "" when nothing."""
-    parts = []
-    if changed:
-        parts.append("Your code changed files outside its own copy; the grader put them back: " + ", ".join(changed)
-                     + ".")
-    refused, bypass = [], []
+    parts = [_(RESTORED).format(files=", ".join(changed))] if changed else []
+    found: dict[str, list[str]] = {"sandbox.refused": [], "sandbox.bypass": []}
     for e in escapes:
-        what, target, where = e.get("what"), e.get("target"), e.where or "?"
-        if e.kind == "sandbox.refused":
-            found, line = refused, f"{_REFUSED.get(what, what + ' {}').format(target)} ({where})"
-        else:
-            found, line = bypass, (f"ran the shell command `{target}` ({where})" if what == "shell"
-                                   else f"called the C library's {target}() through ctypes ({where})")
-        if line not in found:
-            found.append(line)
-    if refused:
-        parts.append("Your code tried to " + "; ".join(refused[:8]) + ". The sandbox refused: code under test may "
-                     "write only in its own folder, signal only its own processes, and use no network.")
-    if bypass:
-        parts.append("Your code " + "; ".join(bypass[:8]) + ". Going around Python's own file and process "
-                     "functions is not allowed in a graded submission: use multiprocessing and open().")
+        table = _REFUSED if e.kind == "sandbox.refused" else _BYPASS
+        template = table.get(e.get("what"))
+        if template is None:
+            continue
+        line = _(template).format(target=e.get("target"), where=e.where or "?")
+        if line not in found[e.kind]:
+            found[e.kind].append(line)
+    for kind, sentence in (("sandbox.refused", REFUSED), ("sandbox.bypass", BYPASSED)):
+        if found[kind]:
+            parts.append(_(sentence).format(attempts="; ".join(found[kind][:SHOWN_ATTEMPTS])))
     return " ".join(parts)

@@ -287,9 +287,9 @@ class Sandbox:
             if time.monotonic() >= next_count:
                 next_count = time.monotonic() + POLL_S
                 if self._cgroup is not None and self._cgroup.refused():
-                    return ("resource", f"Your code tried to start more than {self.limits.processes} processes "
-                                        f"and threads at once; the kernel refused the rest (the limit is "
-                                        f"{self.limits.processes})")
+                    return ("resource", _("Your code tried to run more than {limit} processes and threads at "
+                                          "once; the kernel refused to start the rest").format(
+                                              limit=self.limits.processes))
                 count = sum(1 for p in self._tree() if running(p))
                 if count > self.limits.processes:
                     return ("resource", _("Your code had {count} processes running at once; the limit is "
