@@ -16,9 +16,11 @@ steps too, so the caller can show progress), for the command to show.
 from __future__ import annotations
 
 import ast
+import contextlib
 import multiprocessing
 import os
 import queue as queue_module
+import time
 from collections.abc import Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
@@ -29,7 +31,9 @@ from .verdict import Category, ExerciseVerdict, Status
 
 # Every file `grade new` writes holds this text until the instructor makes it their own.
 SCAFFOLD_MARK = "grade new: example"
-STEPS = ("manifest", "files", "translations", "stub", "solution", "known bug", "correct variant", "coverage", "grading")
+STOP_GRACE_S = 5  # seconds an interrupted worker has to clean up its sandboxes
+HEARTBEAT_S = 20  # with nothing to report for this long, say what is still being graded
+STEPS = ("manifest", "files", "translations", "stub", "solution", "known bug", "correct variant", "coverage", "grading", "progress")
 
 
 @dataclass(frozen=True)
@@ -223,6 +227,8 @@ def uncaught_checks(check_names: Iterable[str], bug_verdicts: Iterable[ExerciseV
 def _grade(course: Course, exercise: Exercise, path: Path, timeout: float | None) -> ExerciseVerdict:
     from .runner import Options, grade  # pytest is imported only when something is graded
 
+    if _QUEUE is not None:  # in a worker: tell the parent what is being graded, for its progress lines
+        _QUEUE.put((exercise.id, _rel(course, path)))
     (verdict,) = grade(course, [exercise], path, Options(timeout=timeout)).exercises
     return verdict
 
@@ -310,6 +316,7 @@ _QUEUE = None  # in a worker: where its findings go, as they are made
 def _init_worker(findings) -> None:
     global _QUEUE
     _QUEUE = findings
+    findings.put(os.getpid())  # the parent stops its workers by pid if it is interrupted
 
 
 def _check_in_worker(root: str, exercise_id: str, repeat: int, timeout: float | None) -> None:
@@ -327,16 +334,31 @@ def _in_parallel(course: Course, exercises: list[Exercise], repeat: int, timeout
     # (threads, signal handlers, pytest's) that grading in a forked copy could trip on.
     context = multiprocessing.get_context("spawn")
     findings = context.Queue()
-    with ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(findings,)) as pool:
+    pool = ProcessPoolExecutor(jobs, mp_context=context, initializer=_init_worker, initargs=(findings,))
+    workers: set[int] = set()
+    finished = False
+    try:
         pending = {ex.id: pool.submit(_check_in_worker, str(course.path), ex.id, repeat, timeout)
                    for ex in exercises}
+        grading: dict[str, tuple[str, float]] = {}  # exercise id -> (file being graded, since when)
+        said = time.monotonic()
         while pending:
             try:
                 item = findings.get(timeout=1.0)
             except queue_module.Empty:
                 item = None
             if isinstance(item, Finding):
+                said = time.monotonic()
                 yield item
+            elif isinstance(item, int):
+                workers.add(item)
+            elif isinstance(item, tuple):
+                grading[item[0]] = (item[1], time.monotonic())
+            elif item is None and time.monotonic() - said > HEARTBEAT_S:
+                said = now = time.monotonic()
+                busy = ", ".join(f"{ex} {path} ({now - since:.0f} s)" for ex, (path, since) in grading.items()
+                                 if ex in pending)
+                yield Finding("", "progress", True, f"still grading: {busy or 'starting the workers'}")
             elif isinstance(item, str):
                 error = pending.pop(item).exception()
                 if error is not None:
@@ -346,7 +368,36 @@ def _in_parallel(course: Course, exercises: list[Exercise], repeat: int, timeout
                     if future.done() and future.exception() is not None:
                         del pending[exercise_id]
                         yield _grader_failed(exercise_id, future.exception())
-    findings.close()
+        finished = True
+    finally:
+        if finished:
+            pool.shutdown(wait=True)
+        else:  # interrupted (Ctrl-C, or the caller stopped reading): stop the workers too
+            _stop_workers(pool, workers)
+        findings.close()
+
+
+def _stop_workers(pool: ProcessPoolExecutor, pids: set[int]) -> None:
+    """SIGINT first: a worker's grading then ends as an interrupted `grade` does, its sandboxes
+    killed and cleaned up; no new exercise starts; what is still there after a grace period
+    is terminated."""
+    import signal
+
+    import psutil
+
+    workers = []
+    for pid in pids:
+        try:
+            workers.append(psutil.Process(pid))
+            os.kill(pid, signal.SIGINT)
+        except (ProcessLookupError, psutil.Error):
+            pass
+    pool.shutdown(wait=False, cancel_futures=True)
+    _, alive = psutil.wait_procs(workers, timeout=STOP_GRACE_S)
+    for worker in alive:
+        with contextlib.suppress(psutil.Error):
+            worker.terminate()
+    psutil.wait_procs(alive, timeout=STOP_GRACE_S)
 
 
 def _grader_failed(exercise_id: str, error: BaseException) -> Finding:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import shutil
 
+import psutil
 import yaml
 from conftest import ROOT
 
+from grader import validate
 from grader.cli import main
 from grader.course import load_course
 from grader.validate import check_course, static_findings, uncaught_checks
@@ -109,10 +111,12 @@ def test_a_weakened_check_that_lets_a_known_bug_pass_is_named(tmp_path, capsys):
             "running, False after terminate and join'") in out
 
 
-def test_every_solution_run_is_a_line_and_two_exercises_are_checked_at_once(tmp_path, capsys):
+def test_every_solution_run_is_a_line_and_two_exercises_are_checked_at_once(tmp_path, capsys, monkeypatch):
     course = small_course(tmp_path, ids=("exercise1", "exercise2"), rules={**RELAXED, "every_check_failed_by_a_bug": False})
+    monkeypatch.setattr(validate, "HEARTBEAT_S", 0)  # a progress line whenever a second passes without news
     assert main(["check", "--course", str(course), "--repeat", "2", "--jobs", "2"]) == 0
     out = capsys.readouterr().out
+    assert "… still grading: exercise" in out
     for exercise in ("exercise1", "exercise2"):
         assert out.count(f"✓ {exercise} · solution:") == 2
         assert "(run 2/2, " in out
@@ -175,3 +179,13 @@ def test_check_course_yields_the_static_findings_first(tmp_path):
     (course.root / "exercises" / "stray.py").write_text("")
     first = next(check_course(course, list(course.exercises), repeat=1))
     assert (first.step, first.ok) == ("manifest", True)
+
+
+def test_a_check_stopped_half_way_leaves_no_worker_running(tmp_path):
+    course = load_course(small_course(tmp_path, ids=("exercise1", "exercise2")))
+    findings = check_course(course, list(course.exercises), repeat=1, jobs=2)
+    assert next(f for f in findings if f.step == "stub").ok
+    findings.close()  # as when the command is interrupted: the workers are stopped
+    workers = [p for p in psutil.Process().children(recursive=True)
+               if "spawn_main" in " ".join(p.cmdline()) and p.status() != psutil.STATUS_ZOMBIE]
+    assert workers == []

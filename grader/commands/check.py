@@ -39,8 +39,11 @@ def run(args) -> int:
           f"(solutions {args.repeat}×)…", flush=True)
     problems = []
     for finding in check_course(course, exercises, repeat=args.repeat, timeout=args.timeout, jobs=args.jobs):
-        line = f"{'✓' if finding.ok else '✗'} {finding.exercise + ' · ' if finding.exercise else ''}" \
-               f"{finding.step}: {finding.text}"
+        if finding.step == "progress":  # nothing ended for a while: what is still being graded
+            line = f"… {finding.text}"
+        else:
+            line = f"{'✓' if finding.ok else '✗'} {finding.exercise + ' · ' if finding.exercise else ''}" \
+                   f"{finding.step}: {finding.text}"
         if not finding.ok:
             problems.append(line)
         if not finding.ok or not args.quiet:
