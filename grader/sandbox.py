@@ -271,9 +271,9 @@ class Sandbox:
                 if self._output_total > flood:
                     # Past this the run fails as "resource" however it ends: stop it now, so that
                     # the verdict does not depend on how fast this machine moves the rest through a pipe.
-                    return ("resource", f"Your code printed more than {flood} bytes (at most "
-                                        f"{self.limits.output_kb * 1024} are kept): remove debugging prints, or "
-                                        "print less in loops")
+                    return ("resource", _("Your code printed more than {flood} bytes (at most {limit} are kept): "
+                                          "remove debugging prints, or print less in loops").format(
+                                              flood=flood, limit=self.limits.output_kb * 1024))
             if self._reply_r in ready:
                 try:
                     chunk = os.read(self._reply_r, 1 << 16)
