@@ -201,6 +201,19 @@ class Course:
                 raise CourseError(error.path, error.problem, line=error.line, field=error.field, fix=FIX_NO_CHECKS)
 
 
+def _compose(text: str):
+    """course.yaml's node tree: with libyaml when there (100x faster: 3 ms, not 0.3 s, for this
+    course, paid by every `grade`), re-read by the pure-Python loader on an error, whose words
+    and line numbers the error messages use."""
+    fast = getattr(yaml, "CSafeLoader", None)
+    if fast is not None:
+        try:
+            return yaml.compose(text, Loader=fast)
+        except yaml.YAMLError:
+            pass
+    return yaml.compose(text, Loader=yaml.SafeLoader)
+
+
 def load_course(path: str | Path = ".") -> Course:
     """Load and validate a course. path: a course root directory or a course.yaml file."""
     given = Path(path)
