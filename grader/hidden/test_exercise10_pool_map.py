@@ -9,7 +9,7 @@ and its finalizer terminates them when the Pool object is collected), so the mis
 close() is judged from the log.
 """
 
-from grader.checks import check, driver, expect, fail, first_at, judge_error, student_calls
+from grader.checks import _, check, driver, expect, fail, first_at, judge_error, student_calls
 
 NUMBERS = [3, 1, 4, 1, 5, 9, 2, 6]
 BASE, EXPONENT = 2, 10
@@ -100,7 +100,7 @@ def _tasks(obs, func):
        schedules=8)  # slow tasks put unordered results out of order
 def test_map_results(obs):
     _explain_error(obs)
-    squares, _ = _parts(obs)
+    squares, _value = _parts(obs)
     expected = [x * x for x in NUMBERS]
     got = list(squares) if isinstance(squares, (list, tuple)) else squares
     if isinstance(got, list) and sorted(got, key=repr) == sorted(expected, key=repr) and got != expected:
@@ -114,11 +114,11 @@ def test_map_results(obs):
 
 @check("apply returns power(base, exponent=...)", uses=pool_work)
 def test_apply_result(obs):
-    _, value = _parts(obs)
+    _squares, value = _parts(obs)
     expected = BASE**EXPONENT
     hint = ""
     if value == BASE**2:
-        hint = (" That is base ** 2: the exponent did not reach power(); pass it through kwds, "
+        hint = _(" That is base ** 2: the exponent did not reach power(); pass it through kwds, "
                 "pool.apply(power, (base,), {'exponent': exponent}).")
     expect(value == expected, "wrong_result",
            _("squares_and_power(numbers, {BASE}, {EXPONENT}) should return power({BASE}, "
