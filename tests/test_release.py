@@ -124,3 +124,16 @@ def test_hidden_modules_outside_the_package_come_only_with_checks(tmp_path):
     assert checks - plain == {"hidden/check_exercise1.py", "hidden/check_exercise2.py"}
     assert not [p for p in plain if p.startswith(("solutions/", "variants/", "hidden/"))]
     assert {"exercises/exercise1.py", "exercises/exercise2.py", "course.yaml", "README.md"} <= plain
+
+
+def test_a_stub_deleted_from_the_edition_is_a_state_of_its_exercise_not_an_error(tmp_path):
+    edition = released(tmp_path, "--with-checks")
+    (edition / COURSE.find("exercise1").file.relative_to(ROOT)).unlink()
+    listing = grade_there(edition, "list")
+    assert listing.returncode == 0, listing.stderr
+    assert "file missing" in next(line for line in listing.stdout.splitlines() if "exercise1" in line)
+    assert grade_there(edition, "hint", "exercise1").returncode == 0
+    graded = grade_there(edition, "exercise1", "--start-method", "fork", "--format", "json")
+    assert graded.returncode == 1, graded.stderr[-2000:]
+    verdict = json.loads(graded.stdout)
+    assert verdict["status"] == "fail" and {c["category"] for c in verdict["checks"]} == {"not_implemented"}
