@@ -133,7 +133,9 @@ def untranslatable(path: Path) -> list[str]:
                 value = keyword.value
                 if isinstance(value, ast.Dict):  # {blocked call: N_("advice")}: each advice a msgid
                     value = next((v for v in value.values if not _is_marked(v)), ast.Constant(""))
-                if keyword.arg == "on_timeout" and not (_is_text(value) and not value.value) and \
+                keyed = (isinstance(value, ast.Dict) and all(_is_marked(v) for v in value.values)) or \
+                    (isinstance(value, ast.DictComp) and _is_marked(value.value))  # {call: N_("...")}
+                if keyword.arg == "on_timeout" and not (_is_text(value) and not value.value) and not keyed and \
                         not _is_marked(value) and not (isinstance(value, ast.Name) and value.id in marked):
                     found.append(f"{path.name}:{call.lineno}: on_timeout= is not marked N_(\"...\")")
     return found
