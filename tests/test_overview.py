@@ -175,3 +175,10 @@ def test_the_state_file_survives_a_kill_at_any_moment(course_dir):
             assert data["version"] == progress.STATE_VERSION
     assert state.exists(), "the writer never completed a single write"
     assert len(progress.entries(load_course(course_dir))) == 14
+
+
+def test_the_command_shows_a_deleted_file_as_missing(course_dir):
+    (course_dir / "exercises" / "exercise3_semaphore.py").unlink()
+    proc = run_grade(cwd=course_dir)
+    assert proc.returncode == 0, proc.stderr
+    assert any("exercise3" in line and "file missing" in line for line in proc.stdout.splitlines())

@@ -126,3 +126,14 @@ def test_solution_only_once_passed(course_dir, capsys):
     os.unlink(exercise.solution)  # an edition that ships no solutions
     assert solution.solution_text(course, exercise) is None
     assert "ships no solutions" in solution.reason(course, exercise)
+
+
+def test_the_command_restores_a_deleted_file(course_dir):
+    stub = course_dir / "exercises" / "exercise1_process.py"
+    original = stub.read_bytes()
+    assert main(["list", "--course", str(course_dir)]) == 0
+    stub.unlink()
+    proc = subprocess.run([sys.executable, "-m", "grader", "reset", "exercise1"], cwd=course_dir,
+                          capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60)
+    assert proc.returncode == 0, proc.stderr
+    assert stub.read_bytes() == original and not backups(course_dir)
