@@ -83,6 +83,7 @@ class CheckRecord:
     duration_s: float = 0.0
     output: str = ""
     seed: int | None = None  # the schedule under which it failed, when it was an explored one
+    driver: str = ""  # the driver whose observation the check judged (the timeline of a failure shows it)
 
 
 @dataclass
@@ -115,6 +116,10 @@ class GraderPlugin:
         for item in items:
             if self._job_for(item.path) is not None:
                 item._repr_failure_py = _one_line
+
+    def runs_of(self, exercise_id: str, start_method: str):
+        """The observations of one exercise under one start method, by driver (None if not run)."""
+        return self._runs.get((exercise_id, start_method))
 
     def _job_for(self, path) -> Job | None:
         key = str(path)
@@ -292,7 +297,8 @@ class GraderPlugin:
         # The name is a msgid (a constant of the hidden module): translated here, as it is recorded.
         base = dict(exercise_id=job.exercise_id, name=_(spec.name) if spec else item.name, start_method=method,
                     duration_s=observation.duration_s if observation else 0.0,
-                    output=observation.output[:OUTPUT_KEPT] if observation else "")
+                    output=observation.output[:OUTPUT_KEPT] if observation else "",
+                    driver=spec.uses.__name__ if spec else "")
         error = call.excinfo.value if call.excinfo else None
         seed = getattr(item, "_grader_seed", None)
         if seed and isinstance(error, (CheckFailure, AssertionError)):

@@ -43,6 +43,7 @@ class Options:
     timeout: float | None = None  # override every exercise's timeout (tests use it to go faster)
     schedules: int | None = None  # --schedules: explore every driver under this many schedules
     seed: int | None = None  # --seed: replay this one schedule
+    timeline: bool = False  # carry a bounded timeline of the runs in the verdict (grader/timeline.py)
 
 
 def submission_for(exercise: Exercise, submission: Path | None) -> Path:
@@ -110,7 +111,7 @@ def grade(course: Course, exercises: list[Exercise], submission: Path | None = N
         raise GradingError(f"the hidden checks could not run (pytest exit {int(code)}): "
                            + "; ".join(plugin.collection_errors.values())[:2000])
     elapsed = time.monotonic() - started
-    verdicts = tuple(_verdict(ex, job, plugin, elapsed if len(jobs) == 1 else job.seconds, changed)
+    verdicts = tuple(_verdict(ex, job, plugin, elapsed if len(jobs) == 1 else job.seconds, changed, options.timeline)
                      for ex, job in zip(exercises, jobs, strict=True))
     return RunVerdict(exercises=verdicts, title=course.title,
                       final_message=course.final_message if len(exercises) == len(course.exercises) else "")
@@ -165,7 +166,7 @@ def _job(course: Course, exercise: Exercise, submission: Path, options: Options)
 
 
 def _verdict(exercise: Exercise, job: Job, plugin: GraderPlugin, seconds: float,
-             changed: list[str]) -> ExerciseVerdict:
+             changed: list[str], timeline: bool = False) -> ExerciseVerdict:
     records = [r for r in plugin.records if r.exercise_id == exercise.id]
     checks = [_check_result(r) for r in records]
     message = ""
@@ -189,7 +190,25 @@ def _verdict(exercise: Exercise, job: Job, plugin: GraderPlugin, seconds: float,
         checks=checks_t, leftover_processes=job.leftovers, hint=exercise.hint,
         file=_shown_path(job.submission), message=message, schedules=_schedules(exercise, job, checks_t),
         confinement=weakest(job.confinement.values()),
+        timelines=_timelines(job, plugin, records) if timeline else (),
     )
+
+
+def _timelines(job: Job, plugin: GraderPlugin, records: list[CheckRecord]) -> tuple[dict, ...]:
+    """Per start method, the timeline of the run the first failing check judged (else the first run)."""
+    from . import timeline
+
+    made = []
+    for method in job.start_methods:
+        runs = plugin.runs_of(job.exercise_id, method)
+        if runs is None:
+            continue
+        failed = next((r.driver for r in records if r.start_method == method and r.status != "pass" and r.driver
+                       and r.driver in runs.observations), None)
+        driver = failed or next(iter(runs.observations), None)
+        if driver is not None:
+            made.append(timeline.build(runs.observations[driver], label=f"{driver} [{method}]"))
+    return tuple(made)
 
 
 def _schedules(exercise: Exercise, job: Job, checks: tuple[CheckResult, ...]) -> dict | None:

@@ -97,6 +97,9 @@ class ExerciseVerdict:
     # "replayed": bool, "seed": the failing (or replayed) seed or None, "replay": the command or None}
     schedules: dict | None = None
     confinement: dict | None = None  # what protected the runs: Landlock ABI, fs/signals/net, uid, process_cap
+    # Only when asked (--timeline, --trace, --format html): one bounded timeline per start method,
+    # plain data made by grader/timeline.py (see docs/contract-changes.md, issue 11)
+    timelines: tuple[dict, ...] = ()
 
     @property
     def failures(self) -> tuple[CheckResult, ...]:
@@ -118,6 +121,7 @@ class ExerciseVerdict:
             "message": self.message,
             **({"schedules": dict(self.schedules)} if self.schedules else {}),
             **({"confinement": dict(self.confinement)} if self.confinement else {}),
+            **({"timelines": list(self.timelines)} if self.timelines else {}),
         }
 
     @classmethod
@@ -137,6 +141,7 @@ class ExerciseVerdict:
             message=data.get("message", ""),
             schedules=data.get("schedules"),
             confinement=data.get("confinement"),
+            timelines=tuple(data.get("timelines", ())),
         )
 
 

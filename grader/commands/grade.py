@@ -49,6 +49,10 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help=_("write the report to FILE instead of standard output"))
     parser.add_argument("-v", "--verbose", action="store_true", help=_("explain every failure, not only the first"))
     parser.add_argument("--no-color", action="store_true", help=_("plain text, no colours"))
+    parser.add_argument("--timeline", action="store_true",
+                        help=_("after the report, draw each run's timeline: one row per process, time left to right"))
+    parser.add_argument("--trace", type=Path, default=None, metavar="FILE",
+                        help=_("write the runs as Chrome Trace Event JSON to FILE (open it in ui.perfetto.dev)"))
 
 
 def run(args) -> int:
@@ -69,7 +73,8 @@ def run(args) -> int:
     if args.seed is not None and args.schedules is not None:
         parser.error(_("--seed replays one schedule: it cannot be combined with --schedules"))
     options = Options(start_methods=tuple(args.start_methods) if args.start_methods else None, timeout=args.timeout,
-                      schedules=args.schedules, seed=args.seed)
+                      schedules=args.schedules, seed=args.seed,
+                      timeline=args.timeline or args.trace is not None or args.format == "html")
     first_time = args.submission is None and progress.first_run(course)
     if args.submission is None:
         progress.keep_originals(course)  # before anything else: `grade reset` puts these back
@@ -87,11 +92,29 @@ def run(args) -> int:
                 **style), args.output)
     if args.format == "github":
         write_step_summary(run)
+    _timeline_outputs(args, run)
     if text_out and args.output is None and args.submission is None and run.status is Status.PASS:
         _next_step(course, exercises[-1], style)
     if run.status is Status.ERROR:
         return EXIT_ERROR
     return EXIT_PASS if run.status is Status.PASS else EXIT_FAIL
+
+
+def _timeline_outputs(args, run) -> None:
+    """--timeline draws on standard error when stdout holds a document; --trace writes its file."""
+    if args.trace is not None:
+        from ..report import trace
+
+        try:
+            args.trace.write_text(trace.render(run), encoding="utf-8")
+        except OSError as error:
+            print(_("grade: cannot write {path}: {reason}").format(path=args.trace, reason=error.strerror),
+                  file=sys.stderr)
+    if args.timeline:
+        from ..report import timeline_text
+
+        print(timeline_text.render(run), file=sys.stdout if args.format == "text" and args.output is None
+              else sys.stderr)
 
 
 def error_document(args, message: str) -> None:

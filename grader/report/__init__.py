@@ -12,7 +12,7 @@ from types import ModuleType
 
 from grader.verdict import RunVerdict
 
-FORMATS = ("text", "json", "junit", "gradescope", "exercism", "github")
+FORMATS = ("text", "json", "junit", "gradescope", "exercism", "github", "html")
 
 # format -> module of grader.report, imported when first used: `grade` alone (the overview)
 # needs only text's wrapping and must not pay for the other reporters.
@@ -23,6 +23,7 @@ _MODULE_NAMES: dict[str, str] = {
     "gradescope": "gradescope",
     "exercism": "exercism",
     "github": "github",
+    "html": "html",
 }
 
 
