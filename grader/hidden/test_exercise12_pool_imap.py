@@ -35,7 +35,7 @@ import shutil
 import tempfile
 import time
 
-from grader.checks import check, driver, expect, fail, first_at, student_calls
+from grader.checks import N_, _, check, driver, expect, fail, first_at, student_calls
 
 GATE_WAIT_S = 5.0  # longest a gated task waits: only wrong code ever waits this long
 ITEMS = [7, 2, 9, 4, 1, 8, 3, 6]  # results_in_order(): the last one is gated
@@ -44,9 +44,10 @@ STREAM_ITEMS = [5, 3, 8, 1, 6, 2]  # deliver_as_completed(): the first one is ga
 TASK = "gated_square"
 
 # Hang advice is keyed by the call it is about: shown only when a stack is in that call.
-LOST_ADVICE = {"IMapIterator.next()": "Read every result inside the `with` block (for example `return "
-                                         "list(pool.imap(...))` from inside it). (The grader holds the last task "
-                                         "back until your code starts reading, so this mistake shows every time.)"}
+LOST_ADVICE = {"IMapIterator.next()": N_("Read every result inside the `with` block (for example `return "
+                                            "list(pool.imap(...))` from inside it). (The grader holds the last "
+                                            "task back until your code starts reading, so this mistake shows "
+                                            "every time.)")}
 
 # ----------------------------------------------------------------------------- the task
 
@@ -229,7 +230,7 @@ SUBMITS = ("pool.map", "pool.map_async", "pool.imap", "pool.imap_unordered", "po
 
 def _calls_described(obs):
     calls = [e.kind.removeprefix("pool.") for e in student_calls(obs, *SUBMITS)]
-    return ", ".join(f"pool.{c}()" for c in dict.fromkeys(calls)) or "no Pool method"
+    return ", ".join(f"pool.{c}()" for c in dict.fromkeys(calls)) or _("no Pool method")
 
 
 # ----------------------------------------------------------------------------- checks: deliver_as_completed
@@ -240,12 +241,12 @@ def test_every_result_delivered(obs):
     expected = sorted(x * x for x in STREAM_ITEMS)
     delivered = obs.value["delivered"]
     expect(sorted(delivered, key=repr) == sorted(expected, key=repr), "wrong_result",
-           f"deliver_as_completed() was given {len(STREAM_ITEMS)} items; on_result() received {delivered}, "
-           f"expected each of {expected} once (in any order). Call on_result(result) once for every result "
-           "the iterator yields.")
+           _("deliver_as_completed() was given {n_STREAM_ITEMS} items; on_result() received {delivered}, "
+             "expected each of {expected} once (in any order). Call on_result(result) once for every result "
+             "the iterator yields.").format(n_STREAM_ITEMS=len(STREAM_ITEMS), delivered=delivered, expected=expected))
     expect(obs.value["returned"] == len(expected), "wrong_result",
-           f"deliver_as_completed() should return how many results it delivered ({len(expected)}); it returned "
-           f"{obs.value['returned']!r}.")
+           _("deliver_as_completed() should return how many results it delivered ({n_expected}); it returned "
+             "{returned!r}.").format(n_expected=len(expected), returned=obs.value['returned']))
 
 
 @check("deliver_as_completed() uses pool.imap_unordered()", uses=as_completed)
@@ -254,12 +255,12 @@ def test_uses_imap_unordered(obs):
     others = [e for e in student_calls(obs, *SUBMITS) if e.kind != "pool.imap_unordered"]
     hint = ""
     if any(e.kind == "pool.imap" for e in others):
-        hint = " imap yields in the order of the items, so one slow first item holds back every other result."
+        hint = _(" imap yields in the order of the items, so one slow first item holds back every other result.")
     elif others:
-        hint = " map (and get()) give nothing back until every task is done."
+        hint = _(" map (and get()) give nothing back until every task is done.")
     expect(calls, "wrong_result",
-           f"deliver_as_completed() called {_calls_described(obs)}, not pool.imap_unordered().{hint} "
-           "imap_unordered yields each result as soon as its task is done.",
+           _("deliver_as_completed() called {calls_described}, not pool.imap_unordered().{hint} "
+             "imap_unordered yields each result as soon as its task is done.").format(calls_described=_calls_described(obs), hint=hint),
            where=first_at(others))
 
 
@@ -267,25 +268,25 @@ def test_uses_imap_unordered(obs):
        category="ordering")
 def test_delivered_as_completed(obs):
     first, gate_end, why = obs.value["first_delivery"], obs.value["gate_end"], obs.value["gate_why"]
-    expect(first is not None, "wrong_result", "on_result() was never called.")
+    expect(first is not None, "wrong_result", _("on_result() was never called."))
     if gate_end is None or first < gate_end:
         return
     slow = STREAM_ITEMS[0]
     reasons = {
-        "waited_all": "your code waited for all the results at once (pool.map(), or get()) and only then "
-                      "delivered them",
-        "collected": "your code read results from the iterator without handing them to on_result() at once "
-                     "(collecting them in a list, or sorting them, waits for the slowest task)",
-        "held_back": "finished results were held back to keep the order of the items: that is what imap() "
-                     "does, while imap_unordered() yields each result as soon as it is ready",
-        None: "no result reached on_result() while the slow task was still running (only one worker? the pool "
-              "should have 2 processes)",
+        "waited_all": N_("your code waited for all the results at once (pool.map(), or get()) and only then "
+                         "delivered them"),
+        "collected": N_("your code read results from the iterator without handing them to on_result() at once "
+                        "(collecting them in a list, or sorting them, waits for the slowest task)"),
+        "held_back": N_("finished results were held back to keep the order of the items: that is what imap() "
+                        "does, while imap_unordered() yields each result as soon as it is ready"),
+        None: N_("no result reached on_result() while the slow task was still running (only one worker? the "
+                 "pool should have 2 processes)"),
     }
     fail("ordering",
-         f"The grader held the task of the first item ({slow}) until on_result() had received some other "
-         "result, so with imap_unordered the first delivery always comes before that task ends. Here it came "
-         f"after: {reasons.get(why, reasons[None])}. Loop over pool.imap_unordered(...) and call on_result(result) "
-         "inside the loop.",
+         _("The grader held the task of the first item ({slow}) until on_result() had received some other "
+           "result, so with imap_unordered the first delivery always comes before that task ends. Here it "
+           "came after: {get}. Loop over pool.imap_unordered(...) and call on_result(result) inside the "
+           "loop.").format(slow=slow, get=_(reasons.get(why, reasons[None]))),
          where=first_at(student_calls(obs, *SUBMITS)))
 
 
@@ -298,18 +299,19 @@ def test_results_in_order(obs):
     expected = [x * x for x in ITEMS]
     got = obs.value["returned"]
     if isinstance(got, (list, tuple)) and sorted(got, key=repr) == sorted(expected, key=repr) and list(got) != expected:
-        order = " (they are sorted by value)" if list(got) == sorted(expected) else ""
+        order = _(" (they are sorted by value)") if list(got) == sorted(expected) else ""
         fail("wrong_result",
-             f"results_in_order() returned the right results in the wrong order{order}: {list(got)}, expected "
-             f"{expected}, the order of the items. imap() yields results in the order of the items; "
-             "imap_unordered() in the order the tasks finish, and sorting them orders the values, not the items.")
+             _("results_in_order() returned the right results in the wrong order{order}: {list}, expected "
+               "{expected}, the order of the items. imap() yields results in the order of the items; "
+               "imap_unordered() in the order the tasks finish, and sorting them orders the values, not the "
+               "items.").format(order=order, list=list(got), expected=expected))
     if isinstance(got, str) and ("generator" in got or "Iterator" in got):
         fail("wrong_result",
-             f"results_in_order() returned an iterator ({got}), not a list. Build the list inside the "
-             "`with Pool()` block: leaving the block terminates the pool, and an iterator read after it waits "
-             "forever for the results it lost. `return list(pool.imap(...))` from inside the block.")
+             _("results_in_order() returned an iterator ({got}), not a list. Build the list inside the `with "
+               "Pool()` block: leaving the block terminates the pool, and an iterator read after it waits "
+               "forever for the results it lost. `return list(pool.imap(...))` from inside the block.").format(got=got))
     expect(isinstance(got, (list, tuple)) and list(got) == expected, "wrong_result",
-           f"results_in_order() returned {got!r}; expected {expected} (func applied to each item, in order).")
+           _("results_in_order() returned {got!r}; expected {expected} (func applied to each item, in order).").format(got=got, expected=expected))
 
 
 @check("the work runs in the pool's worker processes", uses=in_order, category="not_parallel")
@@ -318,12 +320,12 @@ def test_work_in_workers(obs):
     if _cut_short(obs) and not tasks:
         return
     expect(tasks, "not_parallel",
-           "No task ran in a Pool worker: pass func and the items to pool.imap(func, items, chunksize=...) "
-           "rather than calling func yourself.")
+           _("No task ran in a Pool worker: pass func and the items to pool.imap(func, items, chunksize=...) "
+             "rather than calling func yourself."))
     in_parent = [e for e in tasks if e.pid == obs.value["parent"]]
     expect(not in_parent, "not_parallel",
-           "The tasks ran in your own process, not in worker processes: use multiprocessing.Pool "
-           "(not multiprocessing.dummy or a ThreadPool).")
+           _("The tasks ran in your own process, not in worker processes: use multiprocessing.Pool (not "
+             "multiprocessing.dummy or a ThreadPool)."))
 
 
 @check("the items go to the workers `chunksize` at a time", uses=in_order)
@@ -334,9 +336,9 @@ def test_chunksize_honoured(obs):
     full, rest = divmod(len(ITEMS), CHUNKSIZE)
     expected = [CHUNKSIZE] * full + ([rest] if rest else [])
     expect(sizes == expected, "wrong_result",
-           f"results_in_order(func, items, chunksize={CHUNKSIZE}) was given {len(ITEMS)} items: the pool should "
-           f"run tasks of {expected} items, but ran tasks of {sizes}. Pass chunksize on: "
-           "pool.imap(func, items, chunksize=chunksize).",
+           _("results_in_order(func, items, chunksize={CHUNKSIZE}) was given {n_ITEMS} items: the pool "
+             "should run tasks of {expected} items, but ran tasks of {sizes}. Pass chunksize on: "
+             "pool.imap(func, items, chunksize=chunksize).").format(CHUNKSIZE=CHUNKSIZE, n_ITEMS=len(ITEMS), expected=expected, sizes=sizes),
            where=first_at(student_calls(obs, *SUBMITS)))
 
 
@@ -348,6 +350,6 @@ def test_read_before_terminate(obs):
         return
     late = [e for e in _tasks(obs) if e.t > ends[0].t]
     expect(not late and not _cut_short(obs), "ordering",
-           f"The pool was terminated (at {ends[0].where}) before every task had finished: the results of the "
-           "unfinished tasks are lost. Leaving `with Pool() as pool:` calls terminate(): read every result "
-           "inside the block, and return a list, not the iterator.", where=ends[0].where)
+           _("The pool was terminated (at {where}) before every task had finished: the results of the "
+             "unfinished tasks are lost. Leaving `with Pool() as pool:` calls terminate(): read every result "
+             "inside the block, and return a list, not the iterator.").format(where=ends[0].where), where=ends[0].where)
