@@ -129,3 +129,20 @@ def test_poll_works_where_events_are_suppressed(course_dir):
     child.expect_exact(watch.PASSED_NEXT.format(id="exercise1", next="exercise2"))
     assert "--poll" not in child.before
     quit_and_check_nothing_left(child, course_dir)
+
+
+def test_keys_pressed_while_grading_are_ignored(course_dir):
+    child = start(course_dir)
+    # A solution whose import takes seconds: the key surely arrives while it is being graded.
+    slow = b"import time\ntime.sleep(3)\n" + (course_dir / SOLUTION).read_bytes()
+    save_in_place(course_dir, slow)
+    child.expect_exact(watch.GRADING.format(id="exercise1"))
+    child.send("q")
+    child.expect_exact(watch.KEYS)  # the result is shown
+    # ... and the q was thrown away, not read afterwards as "quit": it does not say goodbye.
+    assert child.expect_exact([watch.BYE, pexpect.TIMEOUT], timeout=3) == 1
+    assert child.isalive()
+    child.send("r")  # a key pressed now is read
+    child.expect_exact(watch.GRADING.format(id="exercise1"))
+    child.expect_exact(watch.KEYS)
+    quit_and_check_nothing_left(child, course_dir)
