@@ -9,6 +9,7 @@ last the classic deadlock of joining a child before getting its big item.
 """
 
 import os
+import time
 from multiprocessing import queues
 
 from grader.checks import (
@@ -31,6 +32,9 @@ FILL_ROOM = 5
 DRAIN_ITEMS = [("item", i) for i in range(6)]
 READY_ITEMS = ["x", "y", "z"]
 THREE = (2, 3, 5)  # run(n_producers, n_consumers, per_producer) with more consumers than producers
+LATE = (2, 2, 5)  # run() with producers that start late: once every consumer waits, or saw the queue empty
+LATE_WAIT_S = 3.0  # longest a late producer waits: only consumers that never wait (nor look) make it wait this long
+LATE_DIR = "late-producers"  # in the sandbox's working folder, which every process of the run shares
 BIG_N, BIG_SIZE = 2, 256 * 1024  # each item far above a pipe's 64 KiB buffer
 
 # ----------------------------------------------------------------------------- helpers run in the sandbox
@@ -145,6 +149,100 @@ def one_consumer(student):
 @driver
 def three_consumers(student):
     return {"parent": os.getpid(), "taken": student.run(*THREE)}
+
+
+# Late producers. A consumer that stops when the queue *looks* empty (check-then-act on
+# empty() or qsize()) is wrong only when a producer is late, which an idle machine rarely
+# arranges. The driver arranges it every time: run() is given producers that wait until every
+# consumer is waiting in get() (a correct consumer) or has looked at the queue and seen it
+# empty (the mistake), before they produce. Events, not times: files in the shared working folder,
+# written by Queue methods watched in the consumers' processes.
+
+_LATE = {"producer": None, "consumer": None, "consuming": False}
+
+
+def _late_note(name):
+    try:
+        with open(os.path.join(LATE_DIR, name), "w"):
+            pass
+    except OSError:
+        pass
+
+
+def _watch_queue():
+    """In a consumer's process: note a blocking get() on an empty queue, and an empty queue seen."""
+    if getattr(queues.Queue, "_late_watched", False):
+        return
+    original_get, original_empty, original_qsize = queues.Queue.get, queues.Queue.empty, queues.Queue.qsize
+
+    def get(self, block=True, timeout=None):
+        if _LATE["consuming"] and block and original_empty(self):
+            _late_note(f"waiting-{os.getpid()}")
+        return original_get(self, block, timeout)
+
+    def empty(self):
+        result = original_empty(self)
+        if _LATE["consuming"] and result:
+            _late_note(f"empty-{os.getpid()}")
+        return result
+
+    def qsize(self):
+        result = original_qsize(self)
+        if _LATE["consuming"] and result == 0:
+            _late_note(f"empty-{os.getpid()}")
+        return result
+
+    queues.Queue.get, queues.Queue.empty, queues.Queue.qsize = get, empty, qsize
+    queues.Queue._late_watched = True
+
+
+def _student_function(name):
+    """The student's own function (under spawn and forkserver, from a fresh import of their module)."""
+    if _LATE[name] is not None:
+        return _LATE[name]
+    import importlib
+
+    module = os.path.splitext(os.path.basename(os.environ.get("GRADER_STUDENT_FILE", "")))[0]
+    return getattr(importlib.import_module(module), name)
+
+
+def late_consumer(q, results):
+    """The student's consumer, in a process whose Queue calls are watched."""
+    _watch_queue()
+    _LATE["consuming"] = True
+    return _student_function("consumer")(q, results)
+
+
+def late_producer(q, who, count):
+    """The student's producer, started late: once every consumer waits, or has seen the queue empty."""
+    deadline = time.monotonic() + LATE_WAIT_S
+    while time.monotonic() < deadline:
+        try:
+            names = os.listdir(LATE_DIR)
+        except OSError:
+            break
+        if len({n.split("-", 1)[1] for n in names if n.startswith(("waiting-", "empty-"))}) >= LATE[1]:
+            break  # every consumer is waiting in get(), or has looked and seen the queue empty
+        time.sleep(0.002)
+    return _student_function("producer")(q, who, count)
+
+
+@driver
+def late_producers(student):
+    import shutil
+
+    shutil.rmtree(LATE_DIR, ignore_errors=True)
+    os.mkdir(LATE_DIR)
+    _LATE.update(producer=student.producer, consumer=student.consumer)
+    student.producer, student.consumer = late_producer, late_consumer
+    try:
+        taken = student.run(*LATE)
+    finally:
+        student.producer, student.consumer = _LATE["producer"], _LATE["consumer"]
+        _LATE.update(producer=None, consumer=None)
+        saw_empty = any(name.startswith("empty-") for name in os.listdir(LATE_DIR))
+        shutil.rmtree(LATE_DIR, ignore_errors=True)
+    return {"parent": os.getpid(), "taken": taken, "saw_empty": saw_empty}
 
 
 @driver
@@ -287,6 +385,22 @@ def test_three_consumers(obs):
     consumers = [info for info in children(obs).values() if info.get("target") == "consumer"]
     expect(len(consumers) == THREE[1], "wrong_result",
            _("{call} should start {THREE} consumers; it started {n_consumers}.").format(call=call, THREE=THREE[1], n_consumers=len(consumers)))
+
+
+@check("consumers that start before any item exists still take every item (producers start late)",
+       uses=late_producers, leftovers_ok=True, on_timeout=CONSUMER_HANG)
+def test_late_producers(obs):
+    call = f"run{LATE}"
+    taken = obs.value["taken"]
+    if obs.value["saw_empty"] and isinstance(taken, list) and len(taken) < LATE[0] * LATE[2]:
+        fail("wrong_result",
+             f"{call}: the grader's producers started late (as a slow producer does), and a consumer looked at "
+             f"the queue before any item was there, saw it empty and stopped: {len(taken)} of the "
+             f"{LATE[0] * LATE[2]} items were consumed. An empty queue only means \"nothing yet\": empty() and "
+             "qsize() are snapshots, out of date as soon as they return. A consumer stops at its sentinel; "
+             "let q.get() wait for the next item.",
+             where=first_at([e for e in obs.events if e.kind == "queue.get" and not e.internal]))
+    _judge_items(taken, LATE[0], LATE[2], call)
 
 
 # ----------------------------------------------------------------------------- checks: drain, big items

@@ -26,6 +26,16 @@ def drain(q, timeout):
             return items
 
 
+def take_ready(q):
+    """Take the items already in the queue without waiting; stop at the first queue.Empty."""
+    items = []
+    while True:
+        try:
+            items.append(q.get_nowait())
+        except queue.Empty:
+            return items
+
+
 def snapshot(q):
     """What the queue says about itself; qsize() is None where it is not implemented (macOS)."""
     try:
