@@ -286,7 +286,7 @@ def test_delivered_as_completed(obs):
          _("The grader held the task of the first item ({slow}) until on_result() had received some other "
            "result, so with imap_unordered the first delivery always comes before that task ends. Here it "
            "came after: {get}. Loop over pool.imap_unordered(...) and call on_result(result) inside the "
-           "loop.").format(slow=slow, get=_(reasons.get(why, reasons[None]))),
+           "loop.").format(slow=slow, get=_(reasons[why if why in reasons else None])),
          where=first_at(student_calls(obs, *SUBMITS)))
 
 
