@@ -113,8 +113,7 @@ def untranslatable(path: Path) -> list[str]:
     """Texts of a source file that no catalogue can hold: `_()` of an f-string or a sum (a text
     already formatted), a check name that is not a plain string, an `on_timeout=` not marked N_()."""
     tree = ast.parse(path.read_text(encoding="utf-8"))
-    marked = {t.id for n in tree.body if isinstance(n, ast.Assign) and (_is_marked(n.value) or (
-              isinstance(n.value, ast.Dict) and all(_is_marked(v) for v in n.value.values)))
+    marked = {t.id for n in tree.body if isinstance(n, ast.Assign) and (_is_marked(n.value) or _is_keyed(n.value))
               for t in n.targets if isinstance(t, ast.Name)}  # module constants NAME = N_("...") or {k: N_()}
     found = []
     for call in (n for n in ast.walk(tree) if isinstance(n, ast.Call)):
@@ -133,12 +132,17 @@ def untranslatable(path: Path) -> list[str]:
                 value = keyword.value
                 if isinstance(value, ast.Dict):  # {blocked call: N_("advice")}: each advice a msgid
                     value = next((v for v in value.values if not _is_marked(v)), ast.Constant(""))
-                keyed = (isinstance(value, ast.Dict) and all(_is_marked(v) for v in value.values)) or \
-                    (isinstance(value, ast.DictComp) and _is_marked(value.value))  # {call: N_("...")}
-                if keyword.arg == "on_timeout" and not (_is_text(value) and not value.value) and not keyed and \
+                if keyword.arg == "on_timeout" and not (_is_text(value) and not value.value) and \
+                        not _is_keyed(value) and \
                         not _is_marked(value) and not (isinstance(value, ast.Name) and value.id in marked):
                     found.append(f"{path.name}:{call.lineno}: on_timeout= is not marked N_(\"...\")")
     return found
+
+
+def _is_keyed(node) -> bool:
+    """Hang advice keyed by the call it is about, every text marked: {call: N_("...")}."""
+    return (isinstance(node, ast.Dict) and all(_is_marked(v) for v in node.values)) or \
+        (isinstance(node, ast.DictComp) and _is_marked(node.value))
 
 
 def _is_marked(node) -> bool:

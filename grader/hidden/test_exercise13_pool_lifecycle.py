@@ -26,7 +26,7 @@ import shutil
 import tempfile
 import time
 
-from grader.checks import check, driver, expect, fail, first_at, judge_error, student_calls
+from grader.checks import N_, _, check, driver, expect, fail, first_at, judge_error, student_calls
 
 GATE_WAIT_S = 5.0  # longest a gated task waits: only wrong code ever waits this long
 STUCK_S = 2.5  # how long a task of cancel() runs unless it is terminated
@@ -34,13 +34,13 @@ ITEMS = [4, 1, 5, 9, 2, 6]
 CANCEL_ITEMS = [1, 2]
 
 # Hang advice is keyed by the call it is about: shown only when a stack is in that call.
-LOST_AFTER_TERMINATE = {call: "close() stops new work but lets the queued tasks finish; join() then waits for "
-                              "the workers. (The grader holds the last task back until your code starts waiting "
-                              "for the work, so this mistake shows every time.)"
+LOST_AFTER_TERMINATE = {call: N_("close() stops new work but lets the queued tasks finish; join() then waits "
+                                 "for the workers. (The grader holds the last task back until your code starts "
+                                 "waiting for the work, so this mistake shows every time.)")
                         for call in ("AsyncResult.get()", "AsyncResult.wait()", "Pool.join()")}
-GET_AFTER_WITH = {"AsyncResult.get()": "Call get() inside the `with` block. (The grader holds the last task back "
-                                        "until your code starts waiting for a result, so this mistake shows every "
-                                        "time.)"}
+GET_AFTER_WITH = {"AsyncResult.get()": N_("Call get() inside the `with` block. (The grader holds the last task "
+                                           "back until your code starts waiting for a result, so this mistake "
+                                           "shows every time.)")}
 
 # ----------------------------------------------------------------------------- the tasks
 
@@ -196,8 +196,8 @@ def test_run_and_wait_results(obs):
     expected = [3 * x for x in ITEMS]
     got = obs.value["returned"]
     expect(isinstance(got, (list, tuple)) and list(got) == expected, "wrong_result",
-           f"run_and_wait() returned {got!r}; expected {expected}: func applied to each item, in order "
-           "(result.get() of the map_async).")
+           _("run_and_wait() returned {got!r}; expected {expected}: func applied to each item, in order "
+             "(result.get() of the map_async).").format(got=got, expected=expected))
 
 
 @check("close() comes before join()", uses=run_and_wait, category="ordering", expects_error=True,
@@ -207,16 +207,16 @@ def test_close_before_join(obs):
     joins = student_calls(obs, "pool.join")
     if error is not None and error.type == "ValueError" and "still running" in error.message:
         fail("ordering",
-             "pool.join() raised ValueError('Pool is still running'): join() waits for the workers to exit, "
-             "and they only exit once the pool is closed. Call pool.close() first, then pool.join().",
+             _("pool.join() raised ValueError('Pool is still running'): join() waits for the workers to exit, "
+               "and they only exit once the pool is closed. Call pool.close() first, then pool.join()."),
              where=first_at(joins) or (f"{obs.student_file}:{error.line}" if error.line else None))
     if error is not None:
         judge_error(obs)
     ends = _pool_ends(obs)
     early = [j for j in joins if not ends or j.get("called", j.t) < ends[0].t]
     expect(not early, "ordering",
-           "pool.join() was called before pool.close(): call close() first (no more work), then join() "
-           "(wait for the workers to exit).", where=first_at(early))
+           _("pool.join() was called before pool.close(): call close() first (no more work), then join() "
+             "(wait for the workers to exit)."), where=first_at(early))
 
 
 @check("every worker has exited when run_and_wait() returns", uses=run_and_wait, category="lifecycle",
@@ -230,13 +230,13 @@ def test_workers_gone(obs):
     created = first_at(student_calls(obs, "pool.create"))
     if closes:
         fail("lifecycle",
-             "run_and_wait() closed the pool but never joined it: close() only stops new work, and the workers "
-             "may still be running when your function returns. Call pool.join() after pool.close().",
+             _("run_and_wait() closed the pool but never joined it: close() only stops new work, and the "
+               "workers may still be running when your function returns. Call pool.join() after pool.close()."),
              where=first_at(closes))
     fail("lifecycle",
-         "run_and_wait() never shut its pool down (neither close() and join(), nor terminate()): its worker "
-         "processes stay behind. The source post's example does the same; end with pool.close() then "
-         "pool.join().", where=created)
+         _("run_and_wait() never shut its pool down (neither close() and join(), nor terminate()): its "
+           "worker processes stay behind. The source post's example does the same; end with pool.close() "
+           "then pool.join()."), where=created)
 
 
 # ----------------------------------------------------------------------------- checks: lifecycle_errors
@@ -246,22 +246,22 @@ def test_workers_gone(obs):
 def test_join_while_running(obs):
     got = obs.value.get("join_while_running") if isinstance(obs.value, dict) else None
     expect(isinstance(obs.value, dict), "wrong_result",
-           f"lifecycle_errors() should return a dict of two messages; it returned {obs.value!r}.")
+           _("lifecycle_errors() should return a dict of two messages; it returned {value!r}.").format(value=obs.value))
     expect(got == "Pool is still running", "wrong_result",
-           f"Calling pool.join() before close() should raise ValueError('Pool is still running'); "
-           f"lifecycle_errors() reported {got!r}. Call join() on the running pool inside try/except ValueError "
-           "and keep str(error).")
+           _("Calling pool.join() before close() should raise ValueError('Pool is still running'); "
+             "lifecycle_errors() reported {got!r}. Call join() on the running pool inside try/except "
+             "ValueError and keep str(error).").format(got=got))
 
 
 @check("apply_async() after close() raises ValueError('Pool not running')", uses=lifecycle_errors)
 def test_submit_after_close(obs):
     got = obs.value.get("submit_after_close") if isinstance(obs.value, dict) else None
     expect(got == "Pool not running", "wrong_result",
-           f"A closed pool refuses new work: apply_async() after close() should raise ValueError('Pool not "
-           f"running'); lifecycle_errors() reported {got!r}.")
+           _("A closed pool refuses new work: apply_async() after close() should raise ValueError('Pool not "
+             "running'); lifecycle_errors() reported {got!r}.").format(got=got))
     closes, submits = student_calls(obs, "pool.close"), student_calls(obs, "pool.apply_async")
     expect(closes and submits and submits[-1].t > closes[0].t, "ordering",
-           "The apply_async() whose error you report must come after pool.close().", where=first_at(submits))
+           _("The apply_async() whose error you report must come after pool.close()."), where=first_at(submits))
 
 
 @check("lifecycle_errors() ends with the pool joined", uses=lifecycle_errors, category="lifecycle")
@@ -269,7 +269,8 @@ def test_errors_pool_joined(obs):
     closes = student_calls(obs, "pool.close", "pool.terminate")
     joins = [j for j in student_calls(obs, "pool.join") if closes and j.t > closes[0].t]
     expect(joins, "lifecycle",
-           "After close(), call pool.join() so that the workers have exited when lifecycle_errors() returns.",
+           _("After close(), call pool.join() so that the workers have exited when lifecycle_errors() "
+             "returns."),
            where=first_at(closes))
 
 
@@ -284,10 +285,10 @@ def test_cancel_terminates(obs):
         return
     if closes:
         fail("lifecycle",
-             "cancel() closed the pool instead of terminating it: close() lets the queued tasks run to the end "
-             "(join() then waits for all of them), which is no cancel at all. pool.terminate() stops the "
-             "workers at once.", where=first_at(closes))
-    fail("lifecycle", "cancel() never stopped its pool: call pool.terminate(), then pool.join().",
+             _("cancel() closed the pool instead of terminating it: close() lets the queued tasks run to the "
+               "end (join() then waits for all of them), which is no cancel at all. pool.terminate() stops the "
+               "workers at once."), where=first_at(closes))
+    fail("lifecycle", _("cancel() never stopped its pool: call pool.terminate(), then pool.join()."),
          where=first_at(student_calls(obs, "pool.create")))
 
 
@@ -295,8 +296,8 @@ def test_cancel_terminates(obs):
 def test_cancelled_tasks_never_finish(obs):
     finished = [e for e in obs.events if e.kind == "pool.task" and e.get("func") == "stuck"]
     expect(not finished, "lifecycle",
-           f"{len(finished)} of the {len(CANCEL_ITEMS)} tasks that cancel() should have cancelled ran to their "
-           "end. terminate() stops them at once; close() and join() wait for them.",
+           _("{n_finished} of the {n_CANCEL_ITEMS} tasks that cancel() should have cancelled ran to their "
+             "end. terminate() stops them at once; close() and join() wait for them.").format(n_finished=len(finished), n_CANCEL_ITEMS=len(CANCEL_ITEMS)),
            where=first_at(student_calls(obs, "pool.close", "pool.join")))
 
 
@@ -308,15 +309,15 @@ def test_join_after_terminate(obs):
     error = obs.error
     if error is not None and error.type == "ValueError" and "still running" in error.message:
         fail("ordering",
-             "pool.join() raised ValueError('Pool is still running'): join() waits for the workers to exit, and "
-             "they only exit once the pool is terminated (or closed). Call pool.terminate() first, then "
-             "pool.join().", where=first_at(joins) or (f"{obs.student_file}:{error.line}" if error.line else None))
+             _("pool.join() raised ValueError('Pool is still running'): join() waits for the workers to exit, "
+               "and they only exit once the pool is terminated (or closed). Call pool.terminate() first, then "
+               "pool.join()."), where=first_at(joins) or (f"{obs.student_file}:{error.line}" if error.line else None))
     if error is not None:
         judge_error(obs)
     early = [j for j in joins if not stops or j.get("called", j.t) < stops[0].t]
     expect(not early, "ordering",
-           "pool.join() was called before pool.terminate(): join() waits until the workers exit, which they "
-           "only do once the pool is closed or terminated. terminate() first, then join().",
+           _("pool.join() was called before pool.terminate(): join() waits until the workers exit, which "
+             "they only do once the pool is closed or terminated. terminate() first, then join()."),
            where=first_at(early))
 
 
@@ -329,8 +330,8 @@ def test_inside_with_results(obs):
     expected = [3 * x for x in ITEMS]
     got = obs.value["returned"]
     expect(isinstance(got, (list, tuple)) and list(got) == expected, "wrong_result",
-           f"results_inside_with() returned {got!r}; expected {expected} (the get() of each apply_async, in "
-           "the order of the items).")
+           _("results_inside_with() returned {got!r}; expected {expected} (the get() of each apply_async, in "
+             "the order of the items).").format(got=got, expected=expected))
 
 
 @check("every get() is called inside the with-block", uses=inside_with, category="ordering",
@@ -338,11 +339,11 @@ def test_inside_with_results(obs):
 def test_get_inside_with(obs):
     exits = student_calls(obs, "pool.exit", "pool.terminate")
     gets = student_calls(obs, "result.get")
-    expect(exits, "lifecycle", "results_inside_with() should use `with Pool(processes=2) as pool:`.",
+    expect(exits, "lifecycle", _("results_inside_with() should use `with Pool(processes=2) as pool:`."),
            where=first_at(student_calls(obs, "pool.create")))
     closes = student_calls(obs, "pool.close")
     joined = [j for j in student_calls(obs, "pool.join") if closes and closes[0].t < j.t < exits[0].t]
     late = [g for g in gets if g.t > exits[0].t and not joined]  # after close() and join(), every result is in
     expect(not late, "ordering",
-           f"get() was called after the with-block had ended (the pool was terminated at {exits[0].where}). "
-           "Call get() inside the block.", where=first_at(late))
+           _("get() was called after the with-block had ended (the pool was terminated at {where}). Call "
+             "get() inside the block.").format(where=exits[0].where), where=first_at(late))
