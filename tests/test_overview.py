@@ -119,19 +119,21 @@ def listed(out: str) -> set[str]:
 def test_when_all_is_done_it_grades_once_then_shows_the_final_message(tmp_path):
     root = copy_course(tmp_path / "course")
     manifest = yaml.safe_load((root / "course.yaml").read_text())
-    manifest["exercises"] = manifest["exercises"][:1]
-    (root / "course.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False))
+    manifest["exercises"] = manifest["exercises"][:2]
+    (root / "course.yaml").write_text(yaml.safe_dump(manifest, sort_keys=False, allow_unicode=True))
     course = load_course(root)
-    (ex1,) = course.exercises
-    ex1.file.write_bytes(ex1.solution.read_bytes())
-    progress.record(course, verdict(ex1))  # claimed done: the overview must see for itself once
+    for exercise in course.exercises:
+        exercise.file.write_bytes(exercise.solution.read_bytes())
+        progress.record(course, verdict(exercise))  # claimed done: the overview must see for itself once
     first = run_grade(cwd=root)
     assert first.returncode == 0, first.stdout + first.stderr
     assert overview.CONFIRMING in first.stdout
+    streamed = [line.split()[1] for line in first.stdout.splitlines() if line.startswith("✓ exercise")]
+    assert streamed == ["exercise1", "exercise2"]  # each exercise's line as it was graded
     assert "Every exercise passes" in first.stdout  # the course's final_message
     second = run_grade(cwd=root)
     assert overview.CONFIRMING not in second.stdout and "Every exercise passes" in second.stdout
-    assert "] 1/1" in second.stdout
+    assert "] 2/2" in second.stdout
 
 
 def test_a_claimed_pass_that_does_not_hold_is_shown_failing(tmp_path):

@@ -85,7 +85,7 @@ def run(args) -> int:
 
         print(finish(course.welcome_message.strip(), style["width"], style["ascii_only"]) + "\n", flush=True)
     stream = text_out and args.output is None and len(exercises) > 1
-    run = grade(course, exercises, args.submission, options, on_exercise=_streamer(style) if stream else None)
+    run = grade(course, exercises, args.submission, options, on_exercise=streamer(style) if stream else None)
     if args.submission is None:
         progress.record(course, run)
     emit(render(run, args.format, verbose=args.verbose, streamed=stream, visibility=visibility(exercises),
@@ -146,7 +146,7 @@ def _seed(text: str) -> int:
     return int(text)
 
 
-def _streamer(style: dict):
+def streamer(style: dict):
     """The per-exercise callback of a long run: each exercise's line the moment it is graded,
     and on a terminal a live line saying which exercise is being graded now."""
     from ..report.text import finish, line

@@ -94,14 +94,17 @@ def _confirm(course: Course, args) -> int:
     from ..report import text
     from ..runner import grade
     from ..verdict import Status
-    from ._common import use_color
+    from ._common import manners
+    from .grade import streamer
 
-    run = grade(course, list(course.exercises))
+    style = manners(args)
+    exercises = list(course.exercises)
+    streamed = len(exercises) > 1  # a whole course takes minutes: show each exercise as it is graded
+    run = grade(course, exercises, on_exercise=streamer(style) if streamed else None)
     progress.record(course, run)
     if run.status is Status.PASS:
         progress.confirm_all_done(course)
-    width, plain = terminal_width(), ascii_only()
-    print(text.render(run, color=use_color(args), width=width, ascii_only=plain), flush=True)
+    print(text.render(run, streamed=streamed, **style), flush=True)
     if run.status is Status.ERROR:
         return EXIT_ERROR
     if run.status is not Status.PASS:
