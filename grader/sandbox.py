@@ -63,7 +63,7 @@ STACK_WAIT_S = 0.5  # longest wait for the stack dumps
 LEFTOVER_GRACE_S = 0.2  # processes still exiting when a run returns get this long
 CLOSE_WAIT_S = 2.0  # a clean exit of the sandbox process gets this long
 FLOOD_FACTOR = 16  # output past 16 times its cap stops the run at once
-HELPER_EXIT_S = 1.0  # after a kill, the resource tracker gets this long to clean up and exit by itself
+STARTUP_WAIT_S = 60.0  # the sandbox's Python must say hello within this (a loaded machine is slow to start)
 
 
 class SandboxError(Exception):
@@ -184,7 +184,8 @@ class Sandbox:
                 os.close(fd)
         _NANNIES.add(self._proc.pid)
         started = time.monotonic()
-        hello = self._await(started + self.timeout + 5)
+        # Python's own start-up is the grader's, not the student's: generous, and not in the limit.
+        hello = self._await(started + max(STARTUP_WAIT_S, self.timeout + 5))
         if not isinstance(hello, dict) or hello.get("type") != "hello":
             self._kill_tree()
             raise SandboxError(f"the sandbox process did not start ({hello}); output: {self._take_output()[0][:500]}")
@@ -192,7 +193,7 @@ class Sandbox:
         self.confinement = dict(hello.get("confinement") or {}, uid=hello.get("uid"),
                                 process_cap="cgroup" if self._cgroup else "rlimit" if hello.get("uid") else "poll")
         self._names[self._worker_pid] = ("MainProcess", False)
-        reply = self._await(started + self.timeout)
+        reply = self._await(time.monotonic() + self.timeout)  # the student's import: from "hello" on
         self.import_observation = self._observe("(import)", reply, started)
         if self.import_observation.outcome == RETURNED:
             # What the import did (a write outside, a refused signal) belongs to the first run's events.
@@ -554,21 +555,17 @@ class Sandbox:
         """Kill every process of the sandbox, escaped ones included, and reap our own."""
         if self._proc is None:
             return
-        helpers_until = None
         for _attempt in range(400):
             procs = self._tree()
             if not procs:
                 break
+            # The student's processes first (stopped, so that none forks meanwhile), then
+            # multiprocessing's helpers at once: the semaphores the tracker would have unlinked
+            # carry this sandbox's name and are unlinked in close(). (Waiting for the tracker
+            # to exit by itself cost up to a second per hang, more on a loaded machine.)
             students = [p for p in procs if not self._is_helper(p)]
-            if students:
-                kill(students, stop_first=True)
-            else:
-                # Only multiprocessing's helpers are left. The resource tracker sees its pipe close,
-                # unlinks the semaphores the killed processes registered, and exits: give it a
-                # moment (a process-group kill would take it too, leaving files in /dev/shm).
-                helpers_until = helpers_until or time.monotonic() + HELPER_EXIT_S
-                if time.monotonic() > helpers_until:
-                    kill(procs)
+            kill(students, stop_first=True)
+            kill([p for p in procs if p not in students])
             self._proc.poll()
             self._reap_orphans()
             time.sleep(0.005)
