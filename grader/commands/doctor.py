@@ -17,9 +17,10 @@ import sys
 import tempfile
 
 from .. import confinement
+from ..i18n import N_
 from ._common import EXIT_PASS
 
-HELP = "what confines student code on this machine (Landlock, process cap), tried for real"
+HELP = N_("what confines student code on this machine (Landlock, process cap), tried for real")
 
 _TRIAL = """
 import json, os, signal, socket, sys

@@ -20,7 +20,7 @@ import tempfile
 import time
 import uuid
 
-from grader.checks import check, driver, expect, fail, max_overlap, student_calls
+from grader.checks import _, check, driver, expect, fail, max_overlap, student_calls
 
 MEET_S = 2.0  # longest a task waits for a second one: only code that runs chunks one at a time waits this long
 BURN_LOOPS = 800_000  # ~30 ms of CPU per chunk on an idle machine
@@ -123,29 +123,29 @@ def test_split_range(obs):
         call = f"split_range({n}, {parts})"
         expect(isinstance(pieces, (list, tuple)) and all(isinstance(p, (list, tuple)) and len(p) == 2
                                                          for p in pieces), "wrong_result",
-               f"{call} should return a list of (lo, hi) pairs; it returned {pieces!r}.")
+               _("{call} should return a list of (lo, hi) pairs; it returned {pieces!r}.").format(call=call, pieces=pieces))
         pieces = [tuple(p) for p in pieces]
-        expect(len(pieces) == parts, "wrong_result", f"{call} returned {len(pieces)} pieces, not {parts}: {pieces}.")
+        expect(len(pieces) == parts, "wrong_result", _("{call} returned {n_pieces} pieces, not {parts}: {pieces}.").format(call=call, n_pieces=len(pieces), parts=parts, pieces=pieces))
         expect(pieces[0][0] == 0 and pieces[-1][1] == n, "wrong_result",
-               f"{call} returned {pieces}: the first piece must start at 0 and the last end at {n} "
-               f"(half-open, like range(0, {n})).")
+               _("{call} returned {pieces}: the first piece must start at 0 and the last end at {n} (half-open, "
+                 "like range(0, {n})).").format(call=call, pieces=pieces, n=n))
         for before, after in zip(pieces, pieces[1:], strict=False):
             if before[1] != after[0]:
                 fail("wrong_result",
-                     f"{call} returned {pieces}: each piece must start where the previous one ends (hi is "
-                     f"excluded, as in range(lo, hi)), but {before} is followed by {after}, so "
-                     + ("a number is skipped." if after[0] > before[1] else "a number is counted twice."))
+                     _("{call} returned {pieces}: each piece must start where the previous one ends (hi is excluded, "
+                       "as in range(lo, hi)), but {before} is followed by {after}, so ").format(call=call, pieces=pieces, before=before, after=after)
+                     + (_("a number is skipped.") if after[0] > before[1] else _("a number is counted twice.")))
         sizes = [hi - lo for lo, hi in pieces]
         expect(min(sizes) > 0 and max(sizes) - min(sizes) < parts, "wrong_result",
-               f"{call} returned pieces of sizes {sizes}: they should be (nearly) equal, so that the processes "
-               "share the work evenly.")
+               _("{call} returned pieces of sizes {sizes}: they should be (nearly) equal, so that the processes "
+                 "share the work evenly.").format(call=call, sizes=sizes))
 
 
 @check("count_primes_below() counts the primes below n", uses=primes)
 def test_count_primes_below(obs):
     expect(obs.value == PRIMES_BELOW_N, "wrong_result",
-           f"count_primes_below({N}, 2) returned {obs.value!r}; there are {PRIMES_BELOW_N} primes below {N}. "
-           "Is a number at a boundary between two pieces counted twice, or skipped?")
+           _("count_primes_below({N}, 2) returned {value!r}; there are {PRIMES_BELOW_N} primes below {N}. Is "
+             "a number at a boundary between two pieces counted twice, or skipped?").format(N=N, value=obs.value, PRIMES_BELOW_N=PRIMES_BELOW_N))
 
 
 @check("run_in_processes() returns func's results in the order of the chunks", uses=parallel)
@@ -154,23 +154,23 @@ def test_results_in_order(obs):
     got = obs.value["returned"]
     hint = ""
     if isinstance(got, (list, tuple)) and sorted(map(str, got)) == expected and list(got) != expected:
-        hint = (" The results came back in the order the processes finished: put (index, result) pairs on "
+        hint = _(" The results came back in the order the processes finished: put (index, result) pairs on "
                 "the queue and sort them, or use Pool.map, which keeps the order.")
     expect(isinstance(got, (list, tuple)) and list(got) == expected, "wrong_result",
-           f"run_in_processes(func, chunks) returned {got!r}; expected {expected}.{hint}")
+           _("run_in_processes(func, chunks) returned {got!r}; expected {expected}.{hint}").format(got=got, expected=expected, hint=hint))
 
 
 @check("each chunk runs in a process of its own, not in the parent", uses=parallel, category="not_parallel")
 def test_chunks_in_child_processes(obs):
     tasks, parent = obs.value["tasks"], obs.value["parent"]
     expect(len(tasks) == CHUNKS, "wrong_result",
-           f"func ran {len(tasks)} time(s) for {CHUNKS} chunks: call it once per chunk.")
+           _("func ran {n_tasks} time(s) for {CHUNKS} chunks: call it once per chunk.").format(n_tasks=len(tasks), CHUNKS=CHUNKS))
     in_parent = [t for t in tasks if t[0] == parent]
     expect(not in_parent, "not_parallel",
-           f"{len(in_parent)} of the {CHUNKS} chunks ran in the parent process itself (in threads, or called "
-           "directly). The threads of one process share one GIL, so CPU-bound Python code gets no faster with "
-           "them (a ThreadPool, multiprocessing.dummy and ThreadPoolExecutor are all threads): use processes, "
-           "multiprocessing.Pool or Process.")
+           _("{n_in_parent} of the {CHUNKS} chunks ran in the parent process itself (in threads, or called "
+             "directly). The threads of one process share one GIL, so CPU-bound Python code gets no faster "
+             "with them (a ThreadPool, multiprocessing.dummy and ThreadPoolExecutor are all threads): use "
+             "processes, multiprocessing.Pool or Process.").format(n_in_parent=len(in_parent), CHUNKS=CHUNKS))
 
 
 @check("two chunks run at the same time, in two different processes", uses=parallel, category="not_parallel")
@@ -179,13 +179,13 @@ def test_chunks_overlap(obs):
     in_children = [t for t in tasks if t[0] != parent]
     if not in_children:
         return  # the check above says where they ran
-    overlap = max_overlap([(begin, end) for _, begin, end, _ in in_children])
+    overlap = max_overlap([(begin, end) for _pid, begin, end, _cpu in in_children])
     pids = {t[0] for t in in_children}
     expect(overlap >= 2 and len(pids) >= 2, "not_parallel",
-           "The chunks ran one after the other: each one had ended before the next began, so the processes "
-           "never worked at the same time (it took as long as one process doing everything). Hand out every "
-           "chunk before waiting for any: start() all the processes, then join() them all (or one pool.map), "
-           "rather than start() and join() in one loop, or pool.apply() in a loop.",
+           _("The chunks ran one after the other: each one had ended before the next began, so the processes "
+             "never worked at the same time (it took as long as one process doing everything). Hand out "
+             "every chunk before waiting for any: start() all the processes, then join() them all (or one "
+             "pool.map), rather than start() and join() in one loop, or pool.apply() in a loop."),
            where=_serial_where(obs))
 
 
@@ -193,12 +193,12 @@ def test_chunks_overlap(obs):
        category="not_parallel")
 def test_cpu_in_children(obs):
     tasks, parent = obs.value["tasks"], obs.value["parent"]
-    children_cpu = sum(cpu for pid, _, _, cpu in tasks if pid != parent)
+    children_cpu = sum(cpu for pid, _begin, _end, cpu in tasks if pid != parent)
     parent_cpu = obs.value["parent_cpu"]
     expect(children_cpu > parent_cpu, "not_parallel",
-           f"The chunks' CPU work took {children_cpu * 1000:.0f} ms in worker processes and your own process "
-           f"used {parent_cpu * 1000:.0f} ms of CPU: the work was done in the parent. One process runs Python "
-           "code on one core at a time (the GIL); give the work to worker processes.")
+           _("The chunks' CPU work took {children_cpu:.0f} ms in worker processes and your own process used "
+             "{parent_cpu:.0f} ms of CPU: the work was done in the parent. One process runs Python code on "
+             "one core at a time (the GIL); give the work to worker processes.").format(children_cpu=children_cpu * 1000, parent_cpu=parent_cpu * 1000))
 
 
 def _serial_where(obs):
