@@ -263,7 +263,7 @@ class Sandbox:
                 return "timeout"
             wait = max(0.0, min(deadline, next_count) - now)
             try:
-                ready, _, _ = select.select([self._reply_r, self._output_r], [], [], wait)
+                ready, _unused, _unused = select.select([self._reply_r, self._output_r], [], [], wait)
             except InterruptedError:
                 continue
             if self._output_r in ready:
