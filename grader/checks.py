@@ -228,6 +228,24 @@ def advice_for(on_timeout, diagnosis) -> str:
     return "" if diagnosis.reasons else _(on_timeout)
 
 
+def describe_child_errors(obs: Observation) -> str:
+    """Each child's uncaught exception, as that child's: its name, the student's frames, the error."""
+    blocks = []
+    for e in obs.events:
+        if e.kind != "process.error" or len(blocks) >= 3:
+            continue
+        lines = [f"{e.get('name')} raised {e.get('error')} (its traceback, trimmed to your file):"]
+        for line, function, code in e.get("frames") or []:
+            lines.append(f'  File "{obs.student_file}", line {line}, in {function}')
+            if code:
+                lines.append(f"    {code}")
+        if e.get("raised_at"):
+            lines.append(f"  (raised inside {e.get('raised_at')})")
+        lines.append(f"{e.get('error')}: {e.get('message')}")
+        blocks.append("\n".join(lines))
+    return "\n".join(blocks)
+
+
 def describe_leftovers(obs: Observation) -> str:
     lines = [_(LEFTOVER).format(count=len(obs.leftovers))]
     parts = []

@@ -24,7 +24,7 @@ import pytest
 
 from . import sandbox as sandbox_module
 from . import schedule
-from .checks import CheckFailure, NotRun, judge_outcome
+from .checks import CheckFailure, NotRun, describe_child_errors, judge_outcome
 from .course import Limits
 from .drivers import is_driver
 from .i18n import N_, _
@@ -315,7 +315,9 @@ class GraderPlugin:
                 return CheckRecord(status="fail", category=judged.category, message=judged.message,
                                    location=judged.where, **base)
         if isinstance(error, CheckFailure):
-            return CheckRecord(status="fail", category=error.category, message=error.message,
+            crashed = describe_child_errors(observation) if observation is not None else ""
+            message = error.message if not crashed or crashed in error.message else f"{error.message}\n{crashed}"
+            return CheckRecord(status="fail", category=error.category, message=message,
                                location=error.where, **base)
         if isinstance(error, NotRun):
             return CheckRecord(status="skipped", category=error.category, message=error.message, **base)

@@ -428,16 +428,7 @@ def _patch_process() -> None:
         emit("process.begin", name=self.name, daemon=self.daemon, ppid=os.getppid(),
              target=_func_name(self._target) if self._target else None)
         exitcode = None
-        run = self.run  # an instance attribute wins over a subclass's run(): its exception is seen too
-
-        def probed_run():
-            try:
-                return run()
-            except Exception as error:
-                _emit_error(self.name, error)
-                raise
-
-        self.run = probed_run
+        _patch_print_exc()
         try:
             exitcode = original_bootstrap(self, *args, **kwargs)
             return exitcode
@@ -448,6 +439,26 @@ def _patch_process() -> None:
     cls._bootstrap = _bootstrap
 
 
+def _patch_print_exc() -> None:
+    """BaseProcess._bootstrap prints a child's uncaught exception with traceback.print_exc(): log it
+    there too. (Seen from the outside, so that no frame of the probe joins the child's traceback.)"""
+    import traceback
+
+    original = traceback.print_exc
+    if getattr(original, "_probe", False):
+        return
+
+    def print_exc(*args, **kwargs):
+        error, caller = sys.exc_info()[1], sys._getframe(1)
+        if isinstance(error, Exception) and caller.f_code.co_name == "_bootstrap" \
+                and caller.f_code.co_filename.startswith(_MP_DIR):
+            _emit_error(getattr(caller.f_locals.get("self"), "name", "?"), error)
+        return original(*args, **kwargs)
+
+    print_exc._probe = True
+    traceback.print_exc = print_exc
+
+
 def _emit_error(name: str, error: BaseException) -> None:
     """A child's uncaught exception: its type, message and the student's frames (innermost last)."""
     import traceback
@@ -456,7 +467,12 @@ def _emit_error(name: str, error: BaseException) -> None:
     student = _state["student"]
     mine = [(f.lineno, f.name, (f.line or "").strip()) for f in frames if f.filename == student][-8:]
     last = frames[-1] if frames else None
-    raised_at = f"{os.path.basename(last.filename)}:{last.lineno}" if last and last.filename != student else None
+    raised_at = None
+    if last is not None and last.filename != student:  # where it was raised, when not on the student's line
+        grader = os.path.dirname(_THIS_FILE) + os.sep
+        raised_at = ("the grader's code" if last.filename.startswith(grader) else
+                     "multiprocessing/" + last.filename[len(_MP_DIR):] if last.filename.startswith(_MP_DIR)
+                     else f"{os.path.basename(last.filename)}:{last.lineno}")
     emit("process.error", False, f"{os.path.basename(student)}:{mine[-1][0]}" if mine else None, name=name,
          error=type(error).__name__, message=str(error)[:300], frames=mine, raised_at=raised_at)
 

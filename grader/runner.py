@@ -169,6 +169,8 @@ def _verdict(exercise: Exercise, job: Job, plugin: GraderPlugin, seconds: float,
              changed: list[str], timeline: bool = False) -> ExerciseVerdict:
     records = [r for r in plugin.records if r.exercise_id == exercise.id]
     checks = [_check_result(r) for r in records]
+    if len(job.start_methods) > 1:
+        checks = _start_method_advice(job, plugin, records, checks)
     message = ""
     if exercise.id in plugin.collection_errors:
         message = (_("The hidden checks of this exercise could not be loaded:") + "\n"
@@ -192,6 +194,29 @@ def _verdict(exercise: Exercise, job: Job, plugin: GraderPlugin, seconds: float,
         confinement=weakest(job.confinement.values()),
         timelines=_timelines(job, plugin, records) if timeline else (),
     )
+
+
+def _start_method_advice(job: Job, plugin: GraderPlugin, records: list[CheckRecord], checks: list) -> list:
+    """Where a check's category differs between start methods, its failures say why (startmethods.py)."""
+    from .startmethods import Outcome, annotate
+
+    def outcome(record: CheckRecord) -> Outcome:
+        runs = plugin.runs_of(job.exercise_id, record.start_method)
+        obs = runs and (runs.observations.get(record.driver) or runs.import_failure)
+        error = f"{obs.error.type}: {obs.error.message} {obs.error.remote_traceback}" if obs and obs.error else ""
+        return Outcome(record.start_method or "", record.category, error, obs.output if obs else "")
+
+    def outcomes_of(name: str) -> list[Outcome]:
+        return [outcome(r) for r in records if r.name == name and r.status != "skipped"]
+
+    try:
+        source = job.submission.read_text(errors="replace")
+    except OSError:
+        source = ""
+    failing = [c if c.status is Status.FAIL else None for c in checks]
+    annotated = annotate([c for c in checks if c.status is Status.FAIL], outcomes_of, source)
+    it = iter(annotated)
+    return [next(it) if f is not None else c for c, f in zip(checks, failing, strict=True)]
 
 
 def _timelines(job: Job, plugin: GraderPlugin, records: list[CheckRecord]) -> tuple[dict, ...]:

@@ -21,6 +21,7 @@ from grader.diagnosis import diagnose
 from grader.drivers import is_driver
 from grader.observations import TIMEOUT, Event, Observation, ProcessStack
 from grader.proctree import parse_faulthandler
+from grader.runner import Options, grade
 from grader.sandbox import Sandbox
 
 MP = "/usr/lib/python3.11/multiprocessing/"
@@ -234,6 +235,56 @@ def test_a_hang_variant_names_who_waits_on_what_and_contradicts_no_stack(exercis
         diagnosis = diagnose(obs)
         blocked = [p for p in diagnosis.processes if p.call]
         assert blocked, f"no process found blocked in a call:\n{message}"
+        if path.stem == "no_finally":  # the holder's own crash, read from the child by the probe
+            assert re.search(r"Process-\d+ took it at line \d+ and crashed with RuntimeError at line \d+", message)
         if exercise.id != "exercise9":  # managed locks: the probe does not see their holders yet
             assert "Why: " in message and any(o in message for o in OBJECTS), message
             assert any(p.why for p in diagnosis.processes), f"nothing said about what could release it:\n{message}"
+
+
+# --------------------------------------------------------------------------- start methods, crashes in children
+
+
+def test_a_check_that_differs_by_start_method_says_the_start_method_is_the_cause_and_why():
+    from grader.startmethods import Outcome, advice
+
+    said = advice([Outcome("fork", "pass"), Outcome("spawn", "crash", "AttributeError: Can't pickle local object "
+                                                              "'f.<locals>.<lambda>'")], "")
+    assert "passes under fork but not under spawn: the start method is the cause" in said
+    assert "could not be pickled" in said and "macOS and Windows" in said and "Python 3.14" in said
+    assert advice([Outcome("fork", "crash"), Outcome("spawn", "crash")], "") == ""  # one category: nothing to say
+    guard = advice([Outcome("fork", "pass"), Outcome("spawn", "timeout", "", "RuntimeError: ... bootstrapping phase")],
+                   "")
+    assert "if __name__ == \"__main__\":" in guard
+    state = advice([Outcome("fork", "pass"), Outcome("spawn", "wrong_result")],
+                   "TOTAL = 0\ndef work():\n    global TOTAL\n    TOTAL += 1\n")
+    assert "module-level state (TOTAL)" in state
+
+
+def test_a_spawn_only_failure_shows_the_start_method_advice():
+    course = load_course(ROOT)
+    exercise = course.find("exercise1")
+    run = grade(course, [exercise], ROOT / "tests/variants/exercise1/lambda_target.py",
+                Options(start_methods=("fork", "spawn"), timeout=BUG_TIMEOUT))
+    (verdict,) = run.exercises
+    under = {m: {c.category.value for c in verdict.checks if c.start_method == m} for m in ("fork", "spawn")}
+    assert under["fork"] == {"pass"} and "crash" in under["spawn"]
+    for check in verdict.checks:
+        if check.start_method == "spawn" and check.status.value == "fail":
+            assert "passes under fork but not under spawn: the start method is the cause" in check.message
+            assert "could not be pickled" in check.message and "macOS and Windows" in check.message
+
+
+def test_a_childs_exception_is_shown_as_that_childs_with_its_name_and_lines():
+    from grader.checks import describe_child_errors
+
+    crashed = observation([], [event(1.0, 11, "process.error", f"{STUDENT}:25", name="worker-3", error="TypeError",
+                                     message="can only concatenate str", frames=[[22, "work", "step(x)"],
+                                                                                 [25, "step", "total + x"]],
+                                     raised_at=None)])
+    text = describe_child_errors(crashed)
+    assert text.splitlines() == [
+        "worker-3 raised TypeError (its traceback, trimmed to your file):",
+        f'  File "{STUDENT}", line 22, in work', "    step(x)",
+        f'  File "{STUDENT}", line 25, in step', "    total + x",
+        "TypeError: can only concatenate str"]
