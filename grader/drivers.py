@@ -59,11 +59,23 @@ def run_as_script(student, timeout: float = SCRIPT_EXIT_TIMEOUT_S, args: tuple[s
     return {"exited": True, "exitcode": exitcode, "seconds": time.monotonic() - started, "pid": proc.pid}
 
 
-def budget(fraction: float = 0.5, default: float = SCRIPT_EXIT_TIMEOUT_S) -> float:
-    """Seconds a driver may wait for the student's processes: a share of the sandbox's deadline,
-    so that a wait that comes to nothing is still reported as what it is, not as a hang."""
+_run = {"started": None}  # when the sandbox started the driver now running (sandbox_child sets it)
+
+
+def mark_run_start() -> None:
+    _run["started"] = time.monotonic()
+
+
+def budget(fraction: float = 0.8, default: float = SCRIPT_EXIT_TIMEOUT_S) -> float:
+    """Seconds a driver may still wait for the student's processes: what is left of a share of
+    the sandbox's deadline for this run, so that a wait that comes to nothing is reported as
+    what it is (a child that never reported, one left running), never as a hang; and so that
+    a loaded machine, slow to start children, gets the whole of that share, not a fixed second."""
     limit = float(os.environ.get("GRADER_TIMEOUT", "0") or 0)
-    return max(0.5, limit * fraction) if limit else default
+    if not limit:
+        return default
+    spent = time.monotonic() - _run["started"] if _run["started"] is not None else 0.0
+    return max(0.2, limit * fraction - spent)
 
 
 def collect_reports(results, count: int, wait: float | None = None) -> list:

@@ -211,6 +211,7 @@ def main() -> None:
     _nanny((request_fd, reply_fd))
     os.environ.pop("PYTHONOPTIMIZE", None)
 
+    from grader import drivers as driver_budget
     from grader import plain, probe, schedule
 
     student_file = config["student_file"]
@@ -250,6 +251,7 @@ def main() -> None:
         if explored:
             schedule.begin(config["probe_dir"], explored["seed"], explored["budget_ms"], explored["run"])
         started = time.monotonic()
+        driver_budget.mark_run_start()  # drivers' waits are shares of this run's deadline
         try:
             value = driver(student, *args)
             reply = {"type": "result", "ok": True, "value": plain.encode(value)}
