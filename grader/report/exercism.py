@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 
+from grader.i18n import _
 from grader.report._common import grader_error_message, group_checks, problem_summary
 from grader.verdict import RunVerdict, Status
 
@@ -29,7 +30,7 @@ def render(run: RunVerdict, indent: int | None = 2) -> str:
         groups = group_checks(ex.checks)
         if not groups and ex.status is not Status.ERROR:
             tests.append({"name": f"{label}checks", "status": "fail", "test_code": "",
-                          "message": ex.message or "No checks ran."})
+                          "message": ex.message or _("No checks ran.")})
         for group in groups:
             test = {"name": label + group.name, "status": _STATUS[group.status], "test_code": ""}
             if group.status is not Status.PASS:
@@ -42,7 +43,8 @@ def render(run: RunVerdict, indent: int | None = 2) -> str:
     errors = [ex for ex in run.exercises if ex.status is Status.ERROR]
     if errors:
         results["status"] = "error"
-        results["message"] = "\n".join(f"{ex.exercise}: grader error: {grader_error_message(ex)}" for ex in errors)
+        results["message"] = "\n".join(f"{ex.exercise}: " + _("grader error: {message}").format(
+            message=grader_error_message(ex)) for ex in errors)
     results["tests"] = tests
     return json.dumps(results, ensure_ascii=False, indent=indent)
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
+from grader.i18n import N_, _
 from grader.report._common import (
     grader_error_message,
     group_checks,
@@ -28,7 +29,7 @@ from grader.report._common import (
 from grader.verdict import ExerciseVerdict, RunVerdict, Status
 
 MAX_OUTPUT_LINES = 15
-NOT_YOUR_FAULT = "This is a problem in the grader or the course, not in your code. Please tell your instructor."
+NOT_YOUR_FAULT = N_("This is a problem in the grader or the course, not in your code. Please tell your instructor.")
 
 
 def render(run: RunVerdict, indent: int | None = 2,
@@ -56,7 +57,7 @@ def render(run: RunVerdict, indent: int | None = 2,
 
 def error(message: str, indent: int | None = 2) -> str:
     """results.json when nothing could be graded: no points, and why, for the student to read."""
-    results = {"score": 0, "execution_time": 0, "output": f"grader error: {message}\n{NOT_YOUR_FAULT}",
+    results = {"score": 0, "execution_time": 0, "output": _("grader error: {message}").format(message=message) + "\n" + _(NOT_YOUR_FAULT),
                "stdout_visibility": "hidden", "tests": []}
     return json.dumps(results, ensure_ascii=False, indent=indent)
 
@@ -71,22 +72,23 @@ def _tests(index: int, ex: ExerciseVerdict) -> list[dict]:
     groups = group_checks(ex.checks)
     if ex.status is Status.ERROR or not groups:
         if ex.status is Status.ERROR:
-            why = f"grader error: {grader_error_message(ex)}\n{NOT_YOUR_FAULT}"
+            why = _("grader error: {message}").format(message=grader_error_message(ex)) + "\n" + _(NOT_YOUR_FAULT)
         else:
-            why = ex.message or "No checks ran."
-        return [_test(f"{index}.1", f"{ex.exercise} · could not be graded", False, 0, ex.max_score, why)]
+            why = ex.message or _("No checks ran.")
+        name = _("{exercise} · could not be graded").format(exercise=ex.exercise)
+        return [_test(f"{index}.1", name, False, 0, ex.max_score, why)]
     tests = []
     for number_in_exercise, (group, share) in enumerate(zip(groups, shares(ex.max_score, len(groups)), strict=True), start=1):
         passed = group.status is Status.PASS
         if passed:
             where = methods(group.results)
-            output = f"Passed under {where}." if where else "Passed."
+            output = _("Passed under {methods}.").format(methods=where) if where else _("Passed.")
         else:
             output = problem_summary(group)
             printed = next((r.output for r in group.problems if r.output.strip()), "")
             if printed:
                 excerpt = "\n".join("  " + line for line in output_excerpt(printed, MAX_OUTPUT_LINES))
-                output += f"\n\nYour code printed:\n{excerpt}"
+                output += "\n\n" + _("Your code printed:") + f"\n{excerpt}"
         name = f"{ex.exercise} · {group.name}"
         tests.append(_test(f"{index}.{number_in_exercise}", name, passed, share if passed else 0, share, output))
     return tests
@@ -118,16 +120,16 @@ def _summary(run: RunVerdict, shown: set[str] | None = None) -> str:
         if shown is not None and ex.exercise not in shown:
             continue
         if ex.status is Status.ERROR:
-            state = "could not be graded (grader error)"
+            state = _("could not be graded (grader error)")
         else:
             groups = group_checks(ex.checks)
             passed = sum(g.status is Status.PASS for g in groups)
-            state = f"{passed} of {len(groups)} checks pass"
+            state = _("{passed} of {count} checks pass").format(passed=passed, count=len(groups))
         lines.append(f"{ex.exercise}: {number(ex.score)}/{number(ex.max_score)} · {state}")
     if len(run.exercises) > 1 and (shown is None or len(shown) == len(run.exercises)):
         passed = sum(ex.status is Status.PASS for ex in run.exercises)
-        lines.append(f"Total {number(run.score)}/{number(run.max_score)} · "
-                     f"{passed} of {len(run.exercises)} exercises pass")
+        lines.append(_("Total {score}/{max_score} · {passed} of {count} exercises pass").format(
+            score=number(run.score), max_score=number(run.max_score), passed=passed, count=len(run.exercises)))
     if run.exercises and run.status is Status.PASS and run.final_message.strip():
         lines.append(run.final_message.strip())
     return "\n".join(lines)

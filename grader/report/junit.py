@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
+from grader.i18n import _
 from grader.report._common import clean, grader_error_message
 from grader.verdict import CheckResult, ExerciseVerdict, RunVerdict, Status
 
@@ -52,7 +53,7 @@ def _suite(ex: ExerciseVerdict) -> ET.Element:
         if ex.status is Status.ERROR:
             _outcome(case, "error", "error", grader_error_message(ex))
         elif ex.status is Status.FAIL:
-            _outcome(case, "failure", "fail", ex.message or "No checks ran.")
+            _outcome(case, "failure", "fail", ex.message or _("No checks ran."))
         cases.append(case)
     suite.extend(cases)
     for key, tag in (("failures", "failure"), ("errors", "error"), ("skipped", "skipped")):
