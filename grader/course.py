@@ -83,10 +83,12 @@ class UnknownExercise(CourseError, LookupError):
         names = [n for pair in valid for n in pair]
         close = difflib.get_close_matches(name, names, n=1)
         self.suggestion = close[0] if close else None  # the nearest valid name, if any is near
-        guess = f" Did you mean '{self.suggestion}'?" if self.suggestion else ""
+        # The student's words, in their language (the rest of CourseError speaks to the instructor).
+        guess = i18n._(" Did you mean '{name}'?").format(name=self.suggestion) if self.suggestion else ""
         listing = ", ".join(f"{i} ({s})" for i, s in valid)
-        problem = f"Unknown exercise '{name}'.{guess} Valid: {listing}"
-        super().__init__(path, problem, fix="run `grade list` to see every exercise.")
+        problem = i18n._("Unknown exercise '{name}'.{guess} Valid: {valid}").format(name=name, guess=guess,
+                                                                                     valid=listing)
+        super().__init__(path, problem, fix=i18n._("run `grade list` to see every exercise."))
 
     def __str__(self) -> str:
         return self.problem
