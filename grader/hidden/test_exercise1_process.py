@@ -41,6 +41,13 @@ def lifecycle(student):
 @check("each child reports the name it was given", uses=named_children, leftovers_ok=True)
 def test_children_report_their_names(obs):
     names = sorted(r[0] for r in obs.value["reports"] if isinstance(r, tuple) and r)
+    if len(obs.value["reports"]) < len(NAMES):
+        # Say why a report is missing from what the children did, not from a guess.
+        failed = {info["name"]: info.get("exitcode") for info in children(obs).values()
+                  if info.get("exitcode") not in (0, None)}
+        expect(not failed, "crash",
+               _("Some children ended with an error before reporting (exit codes {failed}): their traceback is "
+                 "in the output.").format(failed=failed), where=first_at(student_calls(obs, "process.start")))
     expect(len(obs.value["reports"]) == len(NAMES), "wrong_result",
            _("start_named({names}) should make each of its {count} children put one report on `results`; "
              "{arrived} arrived. Does greet() call results.put(...)?").format(
