@@ -191,7 +191,7 @@ def _line_parts(b) -> tuple[str, str, str | None]:
     if b.code:
         what += _(": `{code}`").format(code=b.code)
     if b.call:
-        what += _(", waiting in {call}").format(call=b.call)
+        what += _(", waiting in {call}").format(call=_(b.call))  # a call's name is a msgid
     return b.who, what, b.where
 
 
@@ -210,7 +210,7 @@ def describe_hang(obs: Observation) -> tuple[str, str | None]:
         parts.append((who, what))
     lines += _grouped(parts)
     if diagnosis.reasons:
-        lines.append("Why: " + " ".join(diagnosis.reasons))
+        lines.append(_("Why: ") + " ".join(diagnosis.reasons))
     return "\n".join(lines), first_where
 
 
@@ -234,13 +234,14 @@ def describe_child_errors(obs: Observation) -> str:
     for e in obs.events:
         if e.kind != "process.error" or len(blocks) >= 3:
             continue
-        lines = [f"{e.get('name')} raised {e.get('error')} (its traceback, trimmed to your file):"]
+        lines = [_("{name} raised {error} (its traceback, trimmed to your file):").format(
+            name=e.get("name"), error=e.get("error"))]
         for line, function, code in e.get("frames") or []:
             lines.append(f'  File "{obs.student_file}", line {line}, in {function}')
             if code:
                 lines.append(f"    {code}")
         if e.get("raised_at"):
-            lines.append(f"  (raised inside {e.get('raised_at')})")
+            lines.append("  " + _("(raised inside {call})").format(call=e.get("raised_at")))
         lines.append(f"{e.get('error')}: {e.get('message')}")
         blocks.append("\n".join(lines))
     return "\n".join(blocks)

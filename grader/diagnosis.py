@@ -16,6 +16,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
+from .i18n import N_, _, ngettext
 from .observations import Event, Frame, Observation, ProcessStack
 
 MP_MARK = os.sep + "multiprocessing" + os.sep
@@ -32,9 +33,11 @@ LIBRARY_CALLS = {
     ("pool", "<genexpr>"): "IMapIterator.next()", ("pool", "map"): "Pool.map()",
     ("pool", "starmap"): "Pool.starmap()", ("pool", "apply"): "Pool.apply()", ("pool", "__exit__"): "Pool.__exit__()",
     ("synchronize", "__enter__"): "Lock.acquire()", ("synchronize", "wait"): "Event.wait()",
-    ("managers", "_callmethod"): "a call to the Manager", ("managers", "acquire"): "a managed Lock's acquire()", ("util", "_exit_function"): "the end of the program",
+    # The calls are keys too (a check's on_timeout names them): English here, translated where shown.
+    ("managers", "_callmethod"): N_("a call to the Manager"), ("managers", "acquire"): N_("a managed Lock's acquire()"),
+    ("util", "_exit_function"): N_("the end of the program"),
 }
-OTHER_CALLS = {("threading", "join"): "Thread.join()", ("threading", "wait"): "a threading wait",
+OTHER_CALLS = {("threading", "join"): "Thread.join()", ("threading", "wait"): N_("a threading wait"),
                ("subprocess", "wait"): "subprocess.wait()", ("selectors", "select"): "select()"}
 # What a wait in the probe's log was, in the same words.
 WAIT_CALLS = {"queue.get": "Queue.get()", "simplequeue.get": "SimpleQueue.get()", "queue.join": "JoinableQueue.join()",
@@ -98,36 +101,37 @@ def _summary(frames: tuple[Frame, ...], stack: ProcessStack) -> str:
     files = [f.file for f in frames]
     functions = [f.function for f in frames]
     if "_finalize_join" in functions:
-        return ("unable to exit after its work: its queue's feeder thread was still writing the items it put "
-                "into a pipe that nobody reads")
+        return _("unable to exit after its work: its queue's feeder thread was still writing the items it put "
+                 "into a pipe that nobody reads")
     if frames and frames[-1].file.endswith("sandbox_child.py"):
-        return "done with your code (the grader was waiting for its next request)"
+        return _("done with your code (the grader was waiting for its next request)")
     if any(f.endswith(os.sep + "managers.py") for f in files) and "serve_forever" in functions:
-        return "the Manager's server process, serving requests"
+        return _("the Manager's server process, serving requests")
     if "run_as_script" in functions:
-        return "running your file as a program, waiting for it to exit"
+        return _("running your file as a program, waiting for it to exit")
     if "_exit_function" in functions:
-        return "at the end of its program, waiting for its children to end"
+        return _("at the end of its program, waiting for its children to end")
     if "worker" in functions and any(f.endswith(os.sep + "pool.py") for f in files):
-        return "a Pool worker waiting for its next task"
+        return _("a Pool worker waiting for its next task")
     if any(f.startswith(GRADER_DIR + "hidden") for f in files):
         last = max(i for i, f in enumerate(frames) if f.file.startswith(GRADER_DIR))
         call = next((c for c in map(_call_name, frames[last + 1:]) if c), None)
-        return "running the grader's code for this check" + (f", waiting in {call}" if call else "")
+        return _("running the grader's code for this check") + (
+            _(", waiting in {call}").format(call=_(call)) if call else "")
     if frames and frames[-1].function == "run" and frames[-1].file.endswith(os.sep + "process.py"):
-        return "running its target, which is not a function of your file (time.sleep, for instance)"
+        return _("running its target, which is not a function of your file (time.sleep, for instance)")
     if frames and MP_MARK in frames[-1].file:
         call = _call_name(frames[-1])
-        return f"inside multiprocessing ({call}), not in your code"
+        return _("inside multiprocessing ({call}), not in your code").format(call=_(call))
     if frames and frames[-1].file.startswith("<frozen importlib"):
-        return "still starting up, importing modules"
-    return "not running your code"
+        return _("still starting up, importing modules")
+    return _("not running your code")
 
 
 def read_stack(obs: Observation, stack: ProcessStack) -> Blocked:
-    who = f"{stack.name}{' (daemon)' if stack.daemon else ''}"
+    who = stack.name + (_(" (daemon)") if stack.daemon else "")
     if not stack.threads:  # asked, but it answered nothing: it had already exited (a zombie until joined)
-        return Blocked(stack.pid, who, None, None, "", None, "already ended (not yet joined)")
+        return Blocked(stack.pid, who, None, None, "", None, _("already ended (not yet joined)"))
     frames = own_frames(stack, obs.student_file)
     index = next((i for i in range(len(frames) - 1, -1, -1) if _in_student(frames[i], obs.student_file)), None)
     if index is None:
@@ -178,27 +182,32 @@ class _Log:
                 self.pending[e.pid] = e  # the latest unfinished wait of the process
 
     def name(self, pid: int) -> str:
-        return self.names.get(pid, f"process {pid}")
+        return self.names.get(pid) or _("process {pid}").format(pid=pid)
 
     def of(self, kind: str, **match) -> list[Event]:
         return [e for e in self.events if e.kind == kind and all(e.get(k) == v for k, v in match.items())]
 
     def line(self, event: Event | None) -> str:
-        return f"line {event.where.rsplit(':', 1)[1]}" if event is not None and event.where else "an unknown line"
+        if event is not None and event.where:
+            return _("line {line}").format(line=event.where.rsplit(":", 1)[1])
+        return _("an unknown line")
 
     def ended_how(self, pid: int) -> str:
         """", it crashed with TypeError at line 25 (...)" or " (exit code 1)": how a process ended."""
         error = self.errors.get(pid)
         if error is not None:
-            at = f" at {self.line(error)}" if error.where else ""
-            return f"crashed with {error.get('error')}{at} ({error.get('message')})"
+            at = _(" at {line}").format(line=self.line(error)) if error.where else ""
+            return _("crashed with {error}{at} ({message})").format(error=error.get("error"), at=at,
+                                                                   message=error.get("message"))
         end = self.ended.get(pid)
         code = end.get("exitcode") if end is not None else None
-        return "ended" + (f" with exit code {code}" if code not in (None, 0) else "")
+        if code not in (None, 0):
+            return _("ended with exit code {code}").format(code=code)
+        return _("ended")
 
     def names_of(self, pids) -> str:
         names = sorted({self.name(p) for p in pids})
-        return ", ".join(names[:4]) + (f" and {len(names) - 4} more" if len(names) > 4 else "")
+        return ", ".join(names[:4]) + (_(" and {count} more").format(count=len(names) - 4) if len(names) > 4 else "")
 
 
 # --------------------------------------------------------------------------- what could have released it
@@ -208,42 +217,46 @@ def _queue(log: _Log, b: Blocked, wait: Event) -> tuple[str, str]:
     q = wait.get("q")
     made = log.of("queue.create", q=q) or log.of("simplequeue.create", q=q)
     kind = wait.get("queue") or "queue"
-    on = (f"the {kind} created at {log.line(made[0])}" if made and made[0].where
-          else f"the {kind} the grader gave your code")
+    on = (_("the {kind} created at {line}").format(kind=kind, line=log.line(made[0])) if made and made[0].where
+          else _("the {kind} the grader gave your code").format(kind=kind))
     puts = [e for e in log.events if e.kind.endswith((".put", ".put_nowait")) and e.get("q") == q]
     gets = [e for e in log.events if e.kind.endswith((".get", ".get_nowait")) and e.get("q") == q]
     if wait.get("call") == "queue.join":
         done = len([e for e in log.events if e.kind == "queue.task_done" and e.get("q") == q])
-        return on, (f"{len(puts)} item(s) were put on it and task_done() was called {done} time(s): join() returns "
-                    "only once task_done() has been called for every item put, so some item taken was never "
-                    "marked done.")
+        return on, _("{puts} item(s) were put on it and task_done() was called {done} time(s): join() returns "
+                     "only once task_done() has been called for every item put, so some item taken was never "
+                     "marked done.").format(puts=len(puts), done=done)
     producers = {e.pid for e in puts}
     running = producers & log.alive - {b.pid}
     consumers = {e.pid for e in gets} | {p for p, w in log.pending.items() if w.get("q") == q}
     sentinels = sum(1 for e in puts if e.get("value") == "None")
-    counted = (f"{len(puts)} item(s) were put on it and {len(gets)} taken" if puts
-               else f"{len(gets)} item(s) were taken from it and none was put by your processes")
+    counted = (_("{puts} item(s) were put on it and {gets} taken").format(puts=len(puts), gets=len(gets)) if puts
+               else _("{gets} item(s) were taken from it and none was put by your processes").format(gets=len(gets)))
     if sentinels and sentinels < len(consumers):
-        counted += (f"; {sentinels} sentinel (None) was put for {len(consumers)} consumers, and each consumer "
-                    "stops at a sentinel of its own" if sentinels == 1 else
-                    f"; {sentinels} sentinels (None) were put for {len(consumers)} consumers, and each consumer "
-                    "stops at a sentinel of its own")
+        counted += ngettext("; {sentinels} sentinel (None) was put for {consumers} consumers, and each consumer "
+                            "stops at a sentinel of its own",
+                            "; {sentinels} sentinels (None) were put for {consumers} consumers, and each consumer "
+                            "stops at a sentinel of its own", sentinels).format(sentinels=sentinels,
+                                                                               consumers=len(consumers))
     others = log.alive - {b.pid}
     if not producers and not gets:
-        still = (f"; {log.names_of(others)} {'is' if len(others) == 1 else 'are'} still running, but blocked "
-                 "(see above)" if others else ", and no other process of yours is still running")
-        return on, f"Nothing was ever put on it{still}."
+        still = (ngettext("; {names} is still running, but blocked (see above)",
+                          "; {names} are still running, but blocked (see above)", len(others)).format(
+                     names=log.names_of(others)) if others
+                 else _(", and no other process of yours is still running"))
+        return on, _("Nothing was ever put on it{still}.").format(still=still)
     if not running:
         gone = producers - {b.pid}
         if gone:
-            who_put = f"the process(es) that put to it ({log.names_of(gone)}) have ended"
+            who_put = _("the process(es) that put to it ({names}) have ended").format(names=log.names_of(gone))
         elif producers:
-            who_put = f"only {b.who} itself put to it"
+            who_put = _("only {who} itself put to it").format(who=b.who)
         else:
-            who_put = "no process of yours put to it"
-        return on, (f"{counted}; {who_put}, and no process still running puts to it, so nothing more will "
-                    "arrive.")
-    return on, f"{counted}; {log.names_of(running)} could still put to it, but is blocked too (see above)."
+            who_put = _("no process of yours put to it")
+        return on, _("{counted}; {who_put}, and no process still running puts to it, so nothing more will "
+                     "arrive.").format(counted=counted, who_put=who_put)
+    return on, _("{counted}; {names} could still put to it, but is blocked too (see above).").format(
+        counted=counted, names=log.names_of(running))
 
 
 def _lock(log: _Log, b: Blocked, wait: Event) -> tuple[str, str]:
@@ -251,8 +264,8 @@ def _lock(log: _Log, b: Blocked, wait: Event) -> tuple[str, str]:
     kind = wait.get("type") or "Lock"
     made = log.of("lock.create", lock=lock)
     value = [e for e in log.events if e.kind.startswith("shared.") and e.get("lock_id") == lock]
-    on = (f"the lock of the shared value created at {log.line(value[0])}" if value
-          else f"the {kind} created at {log.line(made[0] if made else None)}")
+    on = (_("the lock of the shared value created at {line}").format(line=log.line(value[0])) if value
+          else _("the {kind} created at {line}").format(kind=kind, line=log.line(made[0] if made else None)))
     held: dict[int, Event] = {}  # pid -> its latest acquire still unmatched
     stack: list[Event] = []
     for e in log.events:
@@ -266,31 +279,33 @@ def _lock(log: _Log, b: Blocked, wait: Event) -> tuple[str, str]:
     for e in stack:
         held[e.pid] = e
     if not held:
-        return on, "The log shows no process holding it (it may have been taken by code the probe does not see)."
+        return on, _("The log shows no process holding it (it may have been taken by code the probe does not see).")
     parts = []
     for pid, took in held.items():
         if pid == b.pid:
-            parts.append(f"{b.who} itself took it at {log.line(took)} and has not released it: a {kind} cannot be "
-                         "taken twice, even by the process that holds it")
+            parts.append(_("{who} itself took it at {line} and has not released it: a {kind} cannot be taken "
+                           "twice, even by the process that holds it").format(who=b.who, line=log.line(took), kind=kind))
         elif pid in log.alive:
-            parts.append(f"{log.name(pid)} took it at {log.line(took)} and still holds it (see where it is above)")
+            parts.append(_("{who} took it at {line} and still holds it (see where it is above)").format(
+                who=log.name(pid), line=log.line(took)))
         else:
-            parts.append(f"{log.name(pid)} took it at {log.line(took)} and {log.ended_how(pid)} before releasing it")
+            parts.append(_("{who} took it at {line} and {how} before releasing it").format(
+                who=log.name(pid), line=log.line(took), how=log.ended_how(pid)))
     if any(pid not in log.alive for pid in held):
         name = "sem" if "Semaphore" in kind else "lock"
-        parts.append(f"a {kind} is not released when its holder ends, so `with {name}:` (or release() in a "
-                     "`finally:`) is what frees it however the block ends")
-    return on, "; ".join(parts) + "."
+        parts.append(_("a {kind} is not released when its holder ends, so `with {name}:` (or release() in a "
+                       "`finally:`) is what frees it however the block ends").format(kind=kind, name=name))
+    return on, _("; ").join(parts) + _(".")
 
 
 def _pipe(log: _Log, b: Blocked, wait: Event) -> tuple[str, str]:
     end = wait.get("end")
     if not end or ":" not in end:
-        return "a pipe", ""
+        return _("a pipe"), ""
     pipe, side = end.rsplit(":", 1)
     other = f"{pipe}:{1 - int(side)}"
     made = log.of("pipe.create", pipe=pipe)
-    on = f"the pipe created at {log.line(made[0] if made else None)}"
+    on = _("the pipe created at {line}").format(line=log.line(made[0] if made else None))
     sends = log.of("pipe.send", end=other)
     senders = {e.pid for e in sends}
     creator = made[0].pid if made else None
@@ -304,53 +319,57 @@ def _pipe(log: _Log, b: Blocked, wait: Event) -> tuple[str, str]:
             candidates |= {e.get("child") for e in log.events
                            if e.kind == "process.start" and e.pid == creator and e.t >= created and e.get("child")}
     holders = {p for p in candidates if p in log.alive and p not in closed}
-    sent = f"{len(sends)} message(s) were sent on its other end" + (
-        f" (by {log.names_of(senders)})" if senders else "")
+    sent = _("{count} message(s) were sent on its other end").format(count=len(sends)) + (
+        _(" (by {names})").format(names=log.names_of(senders)) if senders else "")
     gone = senders - log.alive
-    ended = f"; {log.names_of(gone)} {log.ended_how(next(iter(gone)))}" if len(gone) == 1 else (
-        f"; the senders {log.names_of(gone)} have ended" if gone else "")
+    ended = _("; {names} {how}").format(names=log.names_of(gone), how=log.ended_how(next(iter(gone)))) \
+        if len(gone) == 1 else (_("; the senders {names} have ended").format(names=log.names_of(gone)) if gone else "")
     if holders:
-        keep = ", ".join(f"{b.who} itself" if p == b.pid else log.name(p) for p in sorted(holders, key=log.name))
-        return on, (f"{sent}{ended}. recv() raises EOFError only once every copy of the sending end is closed, "
-                    f"and a copy is still open in {keep}: close each process's unused end right after start().")
-    return on, f"{sent}{ended}."
+        keep = ", ".join(_("{who} itself").format(who=b.who) if p == b.pid else log.name(p)
+                         for p in sorted(holders, key=log.name))
+        return on, _("{sent}{ended}. recv() raises EOFError only once every copy of the sending end is closed, "
+                     "and a copy is still open in {keep}: close each process's unused end right after "
+                     "start().").format(sent=sent, ended=ended, keep=keep)
+    return on, sent + ended + _(".")
 
 
 def _join(log: _Log, b: Blocked, wait: Event) -> tuple[str, str]:
     child = wait.get("child")
     name = log.name(child) if child else str(wait.get("name"))
-    on = f"{name} to end"
+    on = _("{name} to end").format(name=name)
     stuck = next((s for s in log.obs.stacks if s.pid == child), None)
     if stuck is not None and any(f.function == "_finalize_join" for t in stuck.threads for f in t):
         puts = [e for e in log.events if e.pid == child and e.kind.endswith(".put")]
         q = puts[-1].get("q") if puts else None
         made = log.of("queue.create", q=q) if q else []
-        where = f" on the Queue created at {log.line(made[0])}" if made else ""
-        return on, (f"{name} has finished its function but cannot exit until the items it put{where} are "
-                    f"taken, and nobody takes them while {b.who} waits in join(): get() the items before join().")
+        where = _(" on the Queue created at {line}").format(line=log.line(made[0])) if made else ""
+        return on, _("{name} has finished its function but cannot exit until the items it put{where} are "
+                     "taken, and nobody takes them while {who} waits in join(): get() the items before "
+                     "join().").format(name=name, where=where, who=b.who)
     if child in log.alive:
-        return on, f"{name} is still running (see where it is above)."
+        return on, _("{name} is still running (see where it is above).").format(name=name)
     if child in log.ended:
-        return on, f"{name} {log.ended_how(child)}, but cannot be collected yet."
+        return on, _("{name} {how}, but cannot be collected yet.").format(name=name, how=log.ended_how(child))
     return on, ""
 
 
 def _result(log: _Log, b: Blocked, wait: Event) -> tuple[str, str]:
     pool = wait.get("pool")
     made = log.of("pool.create", pool=pool)
-    on = f"a result of the Pool created at {log.line(made[0] if made else None)}"
+    on = _("a result of the Pool created at {line}").format(line=log.line(made[0] if made else None))
     ended = [e for e in log.events if e.kind in ("pool.terminate", "pool.exit") and e.get("pool") == pool
              and e.t <= wait.t]
     if ended:
-        how = "left its `with` block (which calls terminate())" if ended[0].kind == "pool.exit" else "was terminated"
-        return on, (f"The pool {how} at {log.line(ended[0])}, before this task had finished: a terminated pool "
-                    "never delivers the results still pending.")
+        how = _("left its `with` block (which calls terminate())") if ended[0].kind == "pool.exit" \
+            else _("was terminated")
+        return on, _("The pool {how} at {line}, before this task had finished: a terminated pool never delivers "
+                     "the results still pending.").format(how=how, line=log.line(ended[0]))
     workers = [s for s in log.obs.stacks if s.pid != b.pid]
     busy = [read_stack(log.obs, s) for s in workers]
     running = [x.who for x in busy if x.where]
     if running:
-        return on, f"The task is still running in {', '.join(running)} (see above)."
-    return on, "No worker was running a task of yours: the result was never produced (did a callback raise?)."
+        return on, _("The task is still running in {names} (see above).").format(names=", ".join(running))
+    return on, _("No worker was running a task of yours: the result was never produced (did a callback raise?).")
 
 
 REASONERS = {"queue.get": _queue, "simplequeue.get": _queue, "queue.join": _queue, "lock.acquire": _lock,
@@ -363,12 +382,14 @@ def _at_exit(log: _Log, b: Blocked) -> tuple[str, str]:
     started = {e.get("child") for e in log.events if e.kind == "process.start" and e.pid == b.pid}
     running = [p for p in started if p in log.alive]
     if running:
-        return "its children to end", (f"{log.names_of(running)} {'is' if len(running) == 1 else 'are'} still "
-                                       "running: a program's end joins every non-daemon child first.")
+        return _("its children to end"), ngettext(
+            "{names} is still running: a program's end joins every non-daemon child first.",
+            "{names} are still running: a program's end joins every non-daemon child first.",
+            len(running)).format(names=log.names_of(running))
     feeding = [e for e in log.events if e.pid == b.pid and e.kind.endswith(".put")]
     if feeding:
-        return "its queue to be flushed", ("It put items on a queue that nobody has taken yet: a process that "
-                                           "put to a queue waits at exit until its items are taken.")
+        return _("its queue to be flushed"), _("It put items on a queue that nobody has taken yet: a process "
+                                               "that put to a queue waits at exit until its items are taken.")
     return "", ""
 
 
@@ -396,7 +417,7 @@ def diagnose(obs: Observation) -> Diagnosis:
     reasons = _grouped_sentences([b for b in blocked if b.on or b.why])
     for pid, error in log.errors.items():  # a crash nobody's wait explained yet
         if pid not in log.alive and not any(log.name(pid) in r and error.get("error") in r for r in reasons):
-            reasons.append(f"{log.name(pid)} {log.ended_how(pid)}.")
+            reasons.append(_("{name} {how}.").format(name=log.name(pid), how=log.ended_how(pid)))
     return Diagnosis(tuple(blocked), tuple(reasons))
 
 
@@ -412,8 +433,8 @@ def _grouped_sentences(blocked: list[Blocked]) -> list[str]:
     sentences = []
     for (where, on, why), members in groups.items():
         who = ", ".join(m.who for m in members)
-        verb = "waits" if len(members) == 1 else "wait"
-        at = f" at line {where.rsplit(':', 1)[1]}" if where else ""
-        head = f"{who} {verb}{at} for {on}" if on else f"{who}{at}:"
-        sentences.append(f"{head}. {why}".strip() if why else head + ".")
+        at = _(" at line {line}").format(line=where.rsplit(":", 1)[1]) if where else ""
+        head = (ngettext("{who} waits{at} for {on}", "{who} wait{at} for {on}", len(members)).format(
+            who=who, at=at, on=on) if on else _("{who}{at}:").format(who=who, at=at))
+        sentences.append(_("{head}. {why}").format(head=head, why=why).strip() if why else head + _("."))
     return sentences
