@@ -49,6 +49,7 @@ EXPECTED = {
     "closes_stdout": "wrong_result",
     "syntax_error": "crash",
     "tampers_files": "crash",
+    "empty_file": "not_implemented",  # an empty file is not done yet: never a crash in a hidden frame
 }
 
 
@@ -128,6 +129,18 @@ def test_a_hang_at_import_is_reported_once():
     assert f"within {TIMEOUT:g} s" in failures[0]["message"], "the limit, not the time it took"
     skipped = [c for c in verdict["checks"] if c is not failures[0]]
     assert skipped and all(c["status"] == "skipped" for c in skipped)
+
+
+def test_an_empty_file_defines_no_function_and_is_not_implemented():
+    proc = subprocess.run(
+        [sys.executable, "-m", "grader", "exercise1", "--submission", str(HOSTILE / "empty_file.py"),
+         "--format", "json", "--start-method", "fork", "--course", str(ROOT)], capture_output=True, text=True,
+        timeout=300)
+    verdict = json.loads(proc.stdout)
+    assert proc.returncode == 1 and verdict["score"] == 0
+    assert {c["category"] for c in verdict["checks"]} == {"not_implemented"}
+    assert "empty_file.py defines no start_named()" in verdict["checks"][0]["message"]
+    assert "test_exercise1" not in json.dumps(verdict), "no frame of the hidden checks is shown"
 
 
 @pytest.mark.parametrize("confine", ["1", "0"])
