@@ -333,3 +333,59 @@ def test_grade_doctor_tries_the_confinement_for_real():
         assert tried["signal the parent"] == "refused"
     if ABI >= 4:
         assert tried["tcp connect"] == "refused"
+
+
+# --------------------------------------------------------------------------- best effort, by ABI
+
+OLDER_KERNEL = """
+import json, os, sys
+from grader import confinement
+confinement.landlock_abi = lambda: ({abi}, "")  # as an older kernel would answer
+scratch, outside = sys.argv[1], sys.argv[2]
+applied = confinement.restrict(scratch, confinement.read_paths([]), False)
+tried = {{}}
+for name, action in (("write outside", lambda: open(outside, "a").close()),
+                     ("write inside", lambda: open(os.path.join(scratch, "x"), "w").close()),
+                     ("signal the parent", lambda: os.kill(os.getppid(), 0))):
+    try:
+        action()
+        tried[name] = "allowed"
+    except PermissionError:
+        tried[name] = "refused"
+print(json.dumps({{"applied": applied, "tried": tried}}))
+"""
+
+
+@needs_scopes
+@pytest.mark.parametrize("abi", [1, 3, 5])
+def test_on_an_older_abi_each_right_it_lacks_is_dropped_and_said(abi, tmp_path):
+    """The kernel's "best effort": ask for what ABI N knows, apply it, say what is missing."""
+    scratch = tmp_path / "scratch"
+    scratch.mkdir()
+    proc = subprocess.run([sys.executable, "-c", OLDER_KERNEL.format(abi=abi), str(scratch), str(tmp_path / "out")],
+                          capture_output=True, text=True, timeout=60)
+    result = json.loads(proc.stdout)
+    applied, tried = result["applied"], result["tried"]
+    assert applied["fs"] is True and applied["signals"] is False
+    assert applied["net"] is (abi >= 4)
+    assert "ABI 6" in applied["why"]
+    assert tried == {"write outside": "refused", "write inside": "allowed", "signal the parent": "allowed"}
+
+
+def test_the_weakest_confinement_of_an_exercises_sandboxes_is_reported():
+    full = {"landlock_abi": 7, "fs": True, "signals": True, "net": True, "why": "", "uid": 0, "process_cap": "cgroup"}
+    weak = dict(full, landlock_abi=3, signals=False, net=False, why="signal and socket scopes need ABI 6",
+                process_cap="poll")
+    merged = confinement.weakest([full, weak, {}])
+    assert merged == dict(full, landlock_abi=3, signals=False, net=False, why=weak["why"], process_cap="poll")
+    assert confinement.weakest([]) is None
+
+
+def test_the_confinement_survives_the_json_round_trip():
+    from grader.verdict import ExerciseVerdict, Status
+
+    held = {"landlock_abi": 7, "fs": True, "signals": True, "net": True, "why": "", "uid": 65534,
+            "process_cap": "cgroup"}
+    verdict = ExerciseVerdict(exercise="exercise1", slug="process", title="t", status=Status.PASS, score=1,
+                              max_score=1, duration_s=0.1, checks=(), confinement=held)
+    assert ExerciseVerdict.from_dict(json.loads(json.dumps(verdict.to_dict()))).confinement == held
