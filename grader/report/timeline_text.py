@@ -14,13 +14,14 @@ uncaught exception, `!` still running at the deadline (the hang).
 
 from __future__ import annotations
 
+from grader.i18n import N_, _
 from grader.verdict import RunVerdict
 
 WIDTH = 60  # columns of the time axis
 MARKS = {"start": "S", "join": "J", "put": "p", "get": "g", "send": "s", "recv": "r", "terminate": "T", "kill": "K",
          "task_done": "d", "close": "c"}
-LEGEND = ("[ begins  ] ends  - alive  ~ waiting  # holds a lock  = Pool task  S start  J join  "
-          "p/g put/get  s/r send/recv  X exception  ! hung at the deadline")
+LEGEND = N_("[ begins  ] ends  - alive  ~ waiting  # holds a lock  = Pool task  S start  J join  "
+            "p/g put/get  s/r send/recv  X exception  ! hung at the deadline")
 
 
 def render(run: RunVerdict, width: int = WIDTH) -> str:
@@ -29,8 +30,8 @@ def render(run: RunVerdict, width: int = WIDTH) -> str:
         for tl in exercise.timelines:
             blocks.append(draw(tl, f"{exercise.exercise}: {tl.get('label', '')}", width))
     if not blocks:
-        return "No timeline was recorded."
-    return "\n\n".join(blocks) + "\n\n" + LEGEND
+        return _("No timeline was recorded.")
+    return "\n\n".join(blocks) + "\n\n" + _(LEGEND)
 
 
 def draw(tl: dict, title: str, width: int = WIDTH) -> str:
@@ -43,7 +44,8 @@ def draw(tl: dict, title: str, width: int = WIDTH) -> str:
     def col(t: float) -> int:
         return max(0, min(width - 1, int(t / end * (width - 1))))
 
-    lines = [f"{title}  (0 to {end:.3f} s; one column ≈ {end / width * 1000:.1f} ms)".replace("≈", "~")]
+    lines = [f"{title}  " + _("(0 to {end:.3f} s; one column ~ {column:.1f} ms)").format(
+        end=end, column=end / width * 1000)]
     for row in rows:
         cells = [" "] * width
         begin, stop = col(row["begin"]), col(row["end"])
@@ -69,7 +71,7 @@ def draw(tl: dict, title: str, width: int = WIDTH) -> str:
         lines.append(f"{row['name'][:label]:<{label}}  |{''.join(cells)}|")
     if tl.get("dropped"):
         kept = ", ".join(f"{n} {kind}" for kind, n in sorted(tl["dropped"].items()))
-        lines.append(f"(a flood of events: {kept} not drawn)")
+        lines.append(_("(a flood of events: {kept} not drawn)").format(kept=kept))
     if tl.get("hang_at") is not None:
-        lines.append(f"{'':<{label}}   {' ' * (width - 1)}^ the deadline: the run hung")
+        lines.append(f"{'':<{label}}   {' ' * (width - 1)}" + _("^ the deadline: the run hung"))
     return "\n".join(lines)
