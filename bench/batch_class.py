@@ -83,8 +83,17 @@ def cpu_ticks() -> list[tuple[int, int]]:
     return result
 
 
-def run_batch(subs: Path, out: Path, jobs: int, exercises: list[str], timeout: str | None) -> dict:
-    command = [PY, "-m", "grader", "batch", str(subs), "--out", str(out), "--course", str(ROOT),
+def course_copy(tmp: Path) -> Path:
+    """The course and its grader, copied: a grading snapshots its course and puts back any file that
+    changes meanwhile, so a long run on the working tree would undo the edits made beside it."""
+    copy = tmp / "course"
+    shutil.copytree(ROOT, copy, ignore=shutil.ignore_patterns(".git", ".venv", ".grade", "__pycache__", "*.egg-info",
+                                                              "bench", "docs"))
+    return copy
+
+
+def run_batch(course: Path, subs: Path, out: Path, jobs: int, exercises: list[str], timeout: str | None) -> dict:
+    command = [PY, "-m", "grader", "batch", str(subs), "--out", str(out), "--course", str(course),
                "--exercises", ",".join(exercises)]
     if jobs:
         command += ["--jobs", str(jobs)]
@@ -92,7 +101,7 @@ def run_batch(subs: Path, out: Path, jobs: int, exercises: list[str], timeout: s
         command += ["--timeout", timeout]
     before_ticks, before_usage = cpu_ticks(), resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.monotonic()
-    done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True)
+    done = subprocess.run(command, cwd=course, capture_output=True, text=True)  # -m grader: the copy's
     wall = time.monotonic() - started
     after_ticks, after_usage = cpu_ticks(), resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after_usage.ru_utime - before_usage.ru_utime) + (after_usage.ru_stime - before_usage.ru_stime)
@@ -117,8 +126,12 @@ def gradescope_one_core() -> dict:
                        capture_output=True, check=True)
         wall = time.monotonic() - started
         results = json.loads((tree / "results" / "results.json").read_text())
-    failed = [t["name"] for t in results["tests"] if t["status"] != "passed"]
-    return {"wall_s": round(wall, 1), "score": results["score"], "tests": len(results["tests"]), "failed": failed}
+        kept = Path(tempfile.gettempdir()) / "gradescope-bench-results.json"
+        shutil.copy(tree / "results" / "results.json", kept)
+    failed = [f"{t['name']}: {t['output'].splitlines()[0] if t['output'] else ''}"
+              for t in results["tests"] if t["status"] != "passed"]
+    return {"wall_s": round(wall, 1), "score": results["score"], "tests": len(results["tests"]), "failed": failed,
+            "results": str(kept)}
 
 
 def main() -> int:
@@ -138,8 +151,9 @@ def main() -> int:
     exercises = [e for e in args.exercises.split(",") if e]
     with tempfile.TemporaryDirectory(prefix="batch-bench-") as tmp:
         subs = make_class(Path(tmp), args.students, exercises)
+        course = course_copy(Path(tmp))
         for jobs in (int(j) for j in args.jobs.split(",")):
-            figures = run_batch(subs, Path(tmp) / f"out-{jobs}", jobs, exercises, args.timeout)
+            figures = run_batch(course, subs, Path(tmp) / f"out-{jobs}", jobs, exercises, args.timeout)
             print(json.dumps(figures), flush=True)
         keep = Path(args.keep)
         shutil.rmtree(keep, ignore_errors=True)

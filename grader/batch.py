@@ -90,7 +90,7 @@ class BatchOptions:
     def backstop_s(self) -> float:
         """A deadline no honest run reaches: every check's timeout is enforced inside grade."""
         chosen = [e for e in self.course.exercises if e.id in self.exercises]
-        return 60 + sum(4 * (self.timeout or e.timeout) + 20 for e in chosen)
+        return 60 + sum((4 * (self.timeout or e.timeout) + 20) * max(1, e.schedules) for e in chosen)
 
 
 @dataclass(frozen=True)
@@ -115,12 +115,15 @@ class StudentResult:
 # ----------------------------------------------------------------------------- finding submissions
 
 
-def find_submissions(folder: Path) -> tuple[list[Submission], list[str]]:
-    """The students in `folder`, sorted by name, and the entries ignored (with why)."""
+def find_submissions(folder: Path, out: Path | None = None) -> tuple[list[Submission], list[str]]:
+    """The students in `folder`, sorted by name, and the entries ignored (with why).
+    `out`, the batch's own output folder, is never a student even when it sits in `folder`."""
     found: dict[str, Submission] = {}
     ignored: list[str] = []
     for entry in sorted(folder.iterdir()):
         if entry.name.startswith(".") or entry.name in JUNK:
+            continue
+        if out is not None and entry.resolve() == out.resolve():
             continue
         if entry.is_dir():
             name = entry.name
@@ -263,6 +266,14 @@ class Batch:
 
     def _grade_one(self, submission: Submission) -> StudentResult:
         started = time.monotonic()
+        try:
+            return self._grade_one_unguarded(submission, started)
+        except Exception as error:  # never the batch's end: this student's row says what broke
+            return StudentResult(submission.student, None, error=f"the batch could not grade this submission: "
+                                 f"{type(error).__name__}: {error}", fault="grader",
+                                 seconds=time.monotonic() - started)
+
+    def _grade_one_unguarded(self, submission: Submission, started: float) -> StudentResult:
         digest = submission_hash(submission.path)
         scratch = None
         try:
@@ -322,7 +333,9 @@ class Batch:
         if stopped:
             return StudentResult(student, None, error=BACKSTOP.format(seconds=deadline), fault="grader",
                                  seconds=seconds)
-        if code in (0, 1) and document is not None and document.get("status") in ("pass", "fail", "error"):
+        # Exit 2 with a verdict: some exercise could not be judged (its rows say which); keep the rest.
+        graded = document is not None and ("exercises" in document or "exercise" in document)
+        if code in (0, 1, 2) and graded:
             try:
                 run = RunVerdict.from_dict(document)
             except (KeyError, TypeError, ValueError) as error:
@@ -362,8 +375,8 @@ class Batch:
             return StudentResult(submission.student, None, error=meta["error"], fault="student",
                                  seconds=seconds, resumed=True)
         document = _read_json(verdict_path)
-        if document is None:
-            return None
+        if document is None or document.get("status") == "error":
+            return None  # missing, or some exercise the grader could not judge: worth another try
         try:
             run = RunVerdict.from_dict(document)
         except (KeyError, TypeError, ValueError):

@@ -17,6 +17,7 @@ import stat
 import zipfile
 from pathlib import Path
 
+import jsonschema
 import psutil
 import pytest
 from conftest import BUG_TIMEOUT
@@ -28,7 +29,7 @@ from grader.verdict import RunVerdict
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = ("exercise1", "exercise4")
 FILES = ("exercise1_process.py", "exercise4_pipe.py")
-SCHEMA = ROOT / "tests" / "schemas" / "verdict.schema.json"
+SCHEMA = ROOT / "tests" / "schemas" / "grade-verdict.schema.json"
 
 pytestmark = pytest.mark.xdist_group("batch")
 
@@ -125,10 +126,9 @@ def test_verdicts_are_the_json_format(graded):
     assert set(documents) == {"correct", "buggy", "hangs", "floods", "one_file", "zipped"}
     for document in documents.values():
         assert [e["exercise"] for e in document["exercises"]] == list(EXERCISES)
-    if SCHEMA.is_file():
-        jsonschema = pytest.importorskip("jsonschema")
-        for document in documents.values():
-            jsonschema.validate(document, json.loads(SCHEMA.read_text()))
+    validator = jsonschema.Draft202012Validator(json.loads(SCHEMA.read_text()))
+    for document in documents.values():
+        validator.validate(document)
 
 
 def test_the_class_report_names_what_happened(graded):
@@ -242,3 +242,34 @@ def test_submissions_are_found_and_named(tmp_path):
     assert [(s.student, s.path.name) for s in found] == [("alice", "alice"), ("alice.zip", "alice.zip"),
                                                           ("bob", "bob.zip")]
     assert ignored == ["notes.txt: neither a folder nor a .zip"]
+
+
+def test_the_backstop_stops_a_grading_that_never_ends(tmp_path, monkeypatch):
+    """Beyond every check's own timeout, the batch's deadline kills the student's whole grading tree."""
+    subs = tmp_path / "submissions"
+    _student(subs / "hangs", exercise1_process=ROOT / "tests/submissions/exercise1_deadlocks.py")
+    monkeypatch.setattr(batch.BatchOptions, "backstop_s", lambda self: 3.0)
+    monkeypatch.setattr(batch, "GRACE_S", 2)
+    from grader.course import load_course
+    course = load_course(ROOT)
+    options = batch.BatchOptions(course=course, exercises=("exercise1",), out=tmp_path / "out", jobs=1,
+                                 timeout=60, start_methods=("fork",))
+    submissions, _ = batch.find_submissions(subs)
+    (result,) = batch.Batch(options).run(submissions)
+    assert result.run is None and result.fault == "grader"
+    assert "did not finish within 3 s" in result.error
+    assert _graders_running() == []
+    meta = json.loads((tmp_path / "out" / "students" / "hangs.meta.json").read_text())
+    assert meta["fault"] == "grader"
+    assert batch.Batch(options)._resumed(submissions[0]) is None, "our own failure is graded again next time"
+
+
+def test_a_students_edition_is_refused_once(tmp_path, capsys):
+    edition = tmp_path / "edition"
+    assert main(["release", str(edition), "--course", str(ROOT)]) == 0
+    subs = tmp_path / "submissions"
+    _student(subs / "someone", exercise1_process=ROOT / "solutions/exercise1_process.py")
+    capsys.readouterr()
+    assert main(["batch", str(subs), "--out", str(tmp_path / "out"), "--course", str(edition)]) == 2
+    assert "no hidden checks" in capsys.readouterr().err
+    assert not (tmp_path / "out" / "students").exists(), "refused before any student was graded"

@@ -18,8 +18,10 @@ import sys
 import zipfile
 from pathlib import Path
 
+import jsonschema
 import pytest
 import yaml
+from conftest import BUG_TIMEOUT
 
 from grader.cli import main
 from grader.course import load_course
@@ -36,8 +38,8 @@ pytestmark = pytest.mark.xdist_group("export")
 
 
 def validate(document: dict, schema_name: str) -> None:
-    jsonschema = pytest.importorskip("jsonschema")
-    jsonschema.validate(document, json.loads((SCHEMAS / schema_name).read_text()))
+    """Against the schemas of tests/schemas/ (written from each platform's documentation)."""
+    jsonschema.Draft202012Validator(json.loads((SCHEMAS / schema_name).read_text())).validate(document)
 
 
 def submission(folder: Path, exercise1: Path | None, exercise4: Path | None = SOLUTION / "exercise4_pipe.py") -> Path:
@@ -82,6 +84,9 @@ def test_the_zip_holds_the_autograder_and_no_answers(gradescope_zip):
     assert "grader/hidden/test_exercise2_lock.py" not in names, "only the chosen exercises' checks"
     assert not [n for n in names if n.startswith(("solutions/", "tests/")) or "__pycache__" in n]
     assert {"exercises/exercise1_process.py", "exercises/exercise4_pipe.py"} <= names
+    with zipfile.ZipFile(gradescope_zip) as zf:
+        manifest = zf.read("course.yaml").decode()
+    assert "solutions/" not in manifest and "known_bugs" not in manifest and "tests/variants" not in manifest
 
 
 @pytest.fixture(scope="module")
@@ -94,15 +99,64 @@ def autograder_tree(gradescope_zip, tmp_path_factory) -> Path:
     return tree
 
 
+def _timeout(extra: str) -> dict[str, str]:
+    """A short time limit per check where the case is about a hang or a bug; the course's own for a correct run."""
+    return {"GRADER_TIMEOUT": f"{BUG_TIMEOUT:g}"} if extra else {}
+
+
 def run_autograder(tree: Path, folder: Path, extra: str, tmp_path: Path) -> tuple[dict, subprocess.CompletedProcess]:
     case = tmp_path / "autograder"
     shutil.copytree(tree / "source", case / "source", symlinks=True)
     shutil.copytree(folder, case / "submission")
     env = {**os.environ, "GRADER_AUTOGRADER_DIR": str(case), "GRADER_PYTHON": sys.executable,
-           "GRADER_TIMEOUT": "2", "GRADER_EXTRA_ARGS": extra}
+           "GRADER_EXTRA_ARGS": extra, **_timeout(extra)}
     done = subprocess.run(["bash", str(case / "source" / "run_autograder")], env=env, capture_output=True,
                           text=True, timeout=600, cwd=tmp_path)
     return json.loads((case / "results" / "results.json").read_text()), done
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_run_autograder_always_writes_results(case, autograder_tree, tmp_path):
+    exercise1, exercise4, extra, expected = CASES[case]
+    folder = submission(tmp_path / "upload", exercise1, exercise4)
+    results, done = run_autograder(autograder_tree, folder, extra, tmp_path)
+    assert done.returncode == 0
+    assert '"tests"' not in done.stdout, "results.json never goes to stdout"
+    validate(results, "gradescope-results.schema.json")
+    tests = {t["name"]: t for t in results["tests"]}
+    ex1 = [t for name, t in tests.items() if name.startswith("exercise1 · ")]
+    ex4 = [t for name, t in tests.items() if name.startswith("exercise4 · ")]
+    assert ex1 and ex4
+    assert all(t["status"] == "passed" for t in ex4), "exercise 4 is right in every case"
+    if expected == {"pass"}:
+        assert all(t["status"] == "passed" for t in ex1) and results["score"] == 20
+    else:
+        assert any(t["status"] == "failed" for t in ex1)
+        shown = " ".join(t["output"] for t in ex1)
+        assert all(f"({category})" in shown for category in expected - {"pass"}), shown
+    assert results["score"] == pytest.approx(sum(t["score"] for t in results["tests"]), abs=0.01)
+
+
+def test_a_submission_in_an_exercises_folder_is_found(autograder_tree, tmp_path):
+    upload = tmp_path / "upload"
+    submission(upload / "exercises", SOLUTION / "exercise1_process.py")
+    results, _ = run_autograder(autograder_tree, upload, FAST, tmp_path)
+    validate(results, "gradescope-results.schema.json")
+    assert results["score"] == 20
+
+
+def test_when_grade_cannot_run_results_json_still_says_why(autograder_tree, tmp_path):
+    folder = submission(tmp_path / "upload", SOLUTION / "exercise1_process.py")
+    shutil.copytree(autograder_tree / "source", tmp_path / "broken" / "source")
+    (tmp_path / "broken" / "source" / "course.yaml").write_text("format_version: [")
+    env = {**os.environ, "GRADER_AUTOGRADER_DIR": str(tmp_path / "broken"), "GRADER_PYTHON": sys.executable,
+           "GRADER_SUBMISSION_DIR": str(folder)}
+    done = subprocess.run(["bash", str(tmp_path / "broken" / "source" / "run_autograder")], env=env,
+                          capture_output=True, text=True, timeout=120)
+    results = json.loads((tmp_path / "broken" / "results" / "results.json").read_text())
+    assert done.returncode == 0
+    validate(results, "gradescope-results.schema.json")
+    assert results["score"] == 0 and "course.yaml" in results["output"]
 
 
 # ----------------------------------------------------------------------------- visibility
@@ -165,10 +219,42 @@ def test_a_wrong_visibility_names_its_line(tmp_path):
 
 
 def run_exercism(slug: str, folder: Path, out: Path, extra: str = FAST) -> tuple[dict, subprocess.CompletedProcess]:
-    env = {**os.environ, "GRADER_PYTHON": sys.executable, "GRADER_TIMEOUT": "2", "GRADER_EXTRA_ARGS": extra}
+    env = {**os.environ, "GRADER_PYTHON": sys.executable, "GRADER_EXTRA_ARGS": extra, **_timeout(extra)}
     done = subprocess.run(["bash", str(ROOT / "bin" / "run.sh"), slug, str(folder), str(out)], env=env,
                           capture_output=True, text=True, timeout=120)
     return json.loads((out / "results.json").read_text()), done
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_exercism_runner_reports_every_case(case, tmp_path):
+    exercise1, _, extra, expected = CASES[case]
+    folder = submission(tmp_path / "solution", exercise1, None)
+    results, done = run_exercism("process", folder, tmp_path / "out", extra)
+    assert done.returncode == 0 and done.stdout == ""
+    validate(results, "exercism-results-v3.schema.json")
+    assert results["version"] == 3
+    assert results["status"] == ("pass" if expected == {"pass"} else "fail")
+    if expected != {"pass"}:
+        messages = " ".join(t.get("message", "") for t in results["tests"])
+        assert all(f"({category})" in messages for category in expected - {"pass"}), messages
+
+
+def test_exercism_runner_reads_the_solution_file_from_meta_config(tmp_path):
+    folder = tmp_path / "solution"
+    (folder / ".meta").mkdir(parents=True)
+    shutil.copy(SOLUTION / "exercise1_process.py", folder / "process.py")
+    (folder / ".meta" / "config.json").write_text(json.dumps({"files": {"solution": ["process.py"]}}))
+    results, _ = run_exercism("process", folder, tmp_path / "out")
+    validate(results, "exercism-results-v3.schema.json")
+    assert results["status"] == "pass"
+
+
+def test_exercism_runner_exits_0_and_says_why_on_a_bad_slug(tmp_path):
+    folder = submission(tmp_path / "solution", SOLUTION / "exercise1_process.py", None)
+    results, done = run_exercism("no-such-exercise", folder, tmp_path / "out")
+    assert done.returncode == 0
+    validate(results, "exercism-results-v3.schema.json")
+    assert results["status"] == "error" and "no-such-exercise" in results["message"]
 
 
 # ----------------------------------------------------------------------------- GitHub Actions

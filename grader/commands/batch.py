@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -53,7 +54,8 @@ def run(args) -> int:
     names = [n.strip() for item in (args.exercises or []) for n in item.split(",") if n.strip()]
     wanted = {course.find(n).id for n in names}
     exercises = [e for e in course.exercises if not wanted or e.id in wanted]
-    submissions, ignored = find_submissions(args.submissions)
+    course.require_checks(exercises)  # a students' edition cannot grade: say so once, not once per student
+    submissions, ignored = find_submissions(args.submissions, out=args.out)
     for line in ignored:
         print(f"grade batch: ignored {line}", file=sys.stderr)
     if not submissions:
@@ -63,6 +65,7 @@ def run(args) -> int:
     jobs = args.jobs or _cores()
     options = BatchOptions(course=course, exercises=tuple(e.id for e in exercises), out=out, jobs=jobs,
                            timeout=args.timeout, start_methods=tuple(args.start_methods or ()))
+    signal.signal(signal.SIGTERM, _interrupted)  # a kill stops every student's grading, as Ctrl-C does
     progress = Progress(len(submissions), jobs)
     print(f"Grading {len(submissions)} submissions, {len(exercises)} exercises each, {jobs} at a time "
           f"→ {out}", file=sys.stderr, flush=True)
@@ -145,6 +148,10 @@ def _duration(seconds: float) -> str:
 
 def _n(value: float) -> str:
     return f"{value:g}"
+
+
+def _interrupted(signum, frame):
+    raise KeyboardInterrupt
 
 
 def _cores() -> int:
