@@ -17,6 +17,7 @@ Nothing here grades or imports pytest: the overview reads this in a few millisec
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import hashlib
 import json
@@ -94,7 +95,7 @@ def _remove_stale_temporaries(path: Path) -> None:
     """A process killed between writing its temporary file and the rename leaves it behind;
     one older than a minute belongs to no write still going on."""
     for tmp in path.parent.glob(f".{path.name}-*"):
-        with _suppress_oserror():
+        with contextlib.suppress(OSError):
             if time.time() - tmp.stat().st_mtime > STALE_TEMPORARY_S:
                 tmp.unlink()
 
@@ -110,17 +111,9 @@ def atomic_write(path: Path, content: bytes) -> None:
             os.fsync(f.fileno())
         os.replace(tmp, path)
     except BaseException:
-        with _suppress_oserror():
+        with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-
-
-class _suppress_oserror:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, kind, value, tb):
-        return kind is not None and issubclass(kind, OSError)
 
 
 def first_run(course: Course) -> bool:
