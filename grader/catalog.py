@@ -6,8 +6,9 @@ check's name). `update` merges them into each language's .po file, keeping the
 translations already there; `problems` lists what a language still lacks — a msgid with
 no translation, a fuzzy one, or one whose placeholders differ from the English.
 
-    python -m grader.catalog update    # after adding or changing a message
-    python -m grader.catalog check     # exit 1 and a list when something is missing
+    python -m grader.catalog update    # after adding or changing a message (writes the .po and the .mo)
+    python -m grader.catalog compile   # after editing a translation in the .po by hand
+    python -m grader.catalog check     # exit 1 and a list when something is missing or the .mo is stale
 
 `grade check` and tests/test_i18n.py run the same `problems()`. Babel is a dependency of
 the grader, never of the sandbox: nothing here runs where student code runs.
@@ -16,6 +17,7 @@ the grader, never of the sandbox: nothing here runs where student code runs.
 from __future__ import annotations
 
 import ast
+import io
 import re
 import string
 import sys
@@ -23,9 +25,10 @@ from pathlib import Path
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir, extract_from_file
+from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
-from .i18n import DEFAULT, DOMAIN, LANGUAGES, catalogue_path
+from .i18n import DEFAULT, DOMAIN, LANGUAGES, catalogue_path, compiled_path
 
 PACKAGE = Path(__file__).resolve().parent
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "check": None}
@@ -71,7 +74,15 @@ def update(lang: str, template: Catalog | None = None) -> Catalog:
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as f:
         write_po(f, catalog, width=100, omit_header=False, sort_output=False, include_previous=False)
+    compiled_path(lang).write_bytes(compile_mo(lang))
     return catalog
+
+
+def compile_mo(lang: str) -> bytes:
+    """The .mo that `lang`'s .po compiles to (what grader/i18n.py reads at run time)."""
+    buffer = io.BytesIO()
+    write_mo(buffer, read(lang), use_fuzzy=False)
+    return buffer.getvalue()
 
 
 def placeholders(text: str) -> list[str]:
@@ -163,6 +174,12 @@ def main(argv: list[str] | None = None) -> int:
             continue
         if command == "update":
             update(lang, template)
+        elif command == "compile":
+            compiled_path(lang).write_bytes(compile_mo(lang))
+        if not compiled_path(lang).is_file() or compiled_path(lang).read_bytes() != compile_mo(lang):
+            print(f"{compiled_path(lang)} is not {catalogue_path(lang).name} compiled: run "
+                  "`python -m grader.catalog compile`")
+            status = 1
         for problem in problems(lang, template):
             print(problem)
             status = 1
