@@ -306,3 +306,19 @@ def test_github_report_of_a_grader_error_is_one_annotation(tmp_path, capsys):
     assert main(["report", str(verdict), "--format", "github"]) == 2
     out = capsys.readouterr().out
     assert out.strip() == "::error title=grade could not grade::course.yaml:3: broken"
+
+
+def test_grade_format_github_annotates_and_writes_the_summary(tmp_path, monkeypatch, capsys):
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step's summary\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    monkeypatch.chdir(ROOT)  # the annotation names the file as the job's working folder sees it
+    code = main(["exercise1", "--submission", str(ROOT / "tests/variants/exercise1/forgets_join.py"), "--format",
+                 "github", "--start-method", "fork", "--timeout", f"{BUG_TIMEOUT:g}", "--course", str(ROOT)])
+    out = capsys.readouterr().out
+    assert code == 1
+    assert [line.split("::")[1].split(",title=")[0] for line in out.splitlines() if line.startswith("::error")] \
+        == ["error file=tests/variants/exercise1/forgets_join.py,line=22"]
+    text = summary.read_text()
+    assert text.startswith("earlier step's summary\n"), "the summary is appended, never overwritten"
+    assert "| ❌ | every child is joined before start_named() returns | fork | lifecycle:" in text

@@ -34,7 +34,7 @@ def render(run: RunVerdict) -> str:
     lines = []
     for ex in run.exercises:
         if ex.status is Status.ERROR:
-            lines.append(_command("error", f"{ex.exercise}: grader error", grader_error_message(ex), ex.file))
+            lines.append(_command("error", f"{ex.exercise} · grader error", grader_error_message(ex), ex.file))
             continue
         for group in group_checks(ex.checks):
             if group.status is not Status.PASS:
