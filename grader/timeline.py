@@ -16,6 +16,8 @@ microseconds apart.
 
 from __future__ import annotations
 
+from collections import deque
+
 from .observations import TIMEOUT, Event, Observation
 
 MAX_ITEMS = 400  # of each kind: spans, instants, flows, counter points
@@ -53,6 +55,8 @@ def build(obs: Observation, label: str = "") -> dict:
     flows, counters = _Bounded("flows", dropped), _Bounded("counters", dropped)
     rows = _rows(obs, events, t0, end)
     known = {r["pid"] for r in rows}
+    labels = {e.get("q"): (f"(line {e.where.rsplit(':', 1)[1]})" if e.where else "(the grader's)")
+              for e in events if e.kind.endswith(".create") and e.get("q") is not None}
 
     def rel(t: float) -> float:
         return round(t - t0, 6)
@@ -90,7 +94,7 @@ def build(obs: Observation, label: str = "") -> dict:
         q = e.get("q")
         if q is not None and e.kind.endswith((".put", ".put_nowait", ".get", ".get_nowait")):
             depth[q] = depth.get(q, 0) + (1 if ".put" in e.kind else -1)
-            counters.add({"name": f"queue {_queue_label(obs, q)}", "pid": e.pid, "t": rel(e.t),
+            counters.add({"name": f"queue {labels.get(q, '')}".strip(), "pid": e.pid, "t": rel(e.t),
                           "value": max(0, depth[q])})
     for (pid, _lock), took in holds.items():  # never released: held to the end of the run
         ended = next((r["end"] for r in rows if r["pid"] == pid), end)
@@ -133,24 +137,17 @@ def _pair(e: Event, rel, puts: dict, sends: dict, flows: _Bounded) -> None:
     """Arrows: the n-th put of a queue to its n-th get; a send to the recv on the pipe's other end."""
     q = e.get("q")
     if q is not None and e.kind.endswith((".put", ".put_nowait")):
-        puts.setdefault(q, []).append(e)
+        puts.setdefault(q, deque()).append(e)
     elif q is not None and e.kind.endswith((".get", ".get_nowait")) and puts.get(q):
-        put = puts[q].pop(0)
+        put = puts[q].popleft()
         flows.add({"kind": "queue", "from_pid": put.pid, "from_t": rel(put.t), "to_pid": e.pid, "to_t": rel(e.t)})
     end = e.get("end")
     if end and e.kind == "pipe.send":
-        sends.setdefault(end, []).append(e)
+        sends.setdefault(end, deque()).append(e)
     elif end and e.kind == "pipe.recv" and ":" in end:
         pipe, side = end.rsplit(":", 1)
         waiting = sends.get(f"{pipe}:{1 - int(side)}")
         if waiting:
-            send = waiting.pop(0)
+            send = waiting.popleft()
             flows.add({"kind": "pipe", "from_pid": send.pid, "from_t": rel(send.t), "to_pid": e.pid,
                        "to_t": rel(e.t)})
-
-
-def _queue_label(obs: Observation, q: str) -> str:
-    for e in obs.events:
-        if e.kind.endswith(".create") and e.get("q") == q:
-            return f"(line {e.where.rsplit(':', 1)[1]})" if e.where else "(the grader's)"
-    return ""

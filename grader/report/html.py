@@ -19,10 +19,15 @@ SPAN_CLASS = {"wait": "wait", "lock": "lock", "task": "task"}
 MARK = {"start": "S", "join": "J", "put": "p", "get": "g", "send": "s", "recv": "r", "terminate": "T", "kill": "K"}
 
 
+_ENV: list = []  # the jinja2 environment, made once (compiling the template is most of the cost)
+
+
 def render(run: RunVerdict) -> str:
-    env = jinja2.Environment(loader=jinja2.PackageLoader("grader", "templates"),
-                             autoescape=jinja2.select_autoescape(["html", "j2"]), trim_blocks=True,
-                             lstrip_blocks=True)
+    if not _ENV:
+        _ENV.append(jinja2.Environment(loader=jinja2.PackageLoader("grader", "templates"),
+                                       autoescape=jinja2.select_autoescape(["html", "j2"]), trim_blocks=True,
+                                       lstrip_blocks=True))
+    env = _ENV[0]
     exercises = [{
         "id": e.exercise, "title": e.title, "status": e.status.value, "score": e.score, "max_score": e.max_score,
         "hint": e.hint, "message": e.message, "file": e.file,
