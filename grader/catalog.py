@@ -32,7 +32,7 @@ from .i18n import DEFAULT, DOMAIN, LANGUAGES, catalogue_path, compiled_path
 
 PACKAGE = Path(__file__).resolve().parent
 KEYWORDS = {"_": None, "N_": None, "ngettext": (1, 2), "check": None}
-METHODS = [("**/locale/**", "ignore"), ("**.py", "python")]
+METHODS = [("**/locale/**", "ignore"), ("**.py", "python"), ("**/templates/report/**.j2", "jinja2.ext:babel_extract")]
 _PERCENT = re.compile(r"%(?:\((\w+)\))?[sdr]")
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import jinja2
 
+from grader import i18n
 from grader.verdict import RunVerdict, Status
 
 WIDTH = 900  # px of the time axis
@@ -26,7 +27,9 @@ def render(run: RunVerdict) -> str:
     if not _ENV:
         _ENV.append(jinja2.Environment(loader=jinja2.PackageLoader("grader", "templates"),
                                        autoescape=jinja2.select_autoescape(["html", "j2"]), trim_blocks=True,
-                                       lstrip_blocks=True))
+                                       lstrip_blocks=True, extensions=["jinja2.ext.i18n"]))
+        # The page's words: i18n._ reads the language in use at each call, so one install serves all.
+        _ENV[0].install_gettext_callables(i18n._, i18n.ngettext, newstyle=False)
     env = _ENV[0]
     exercises = [{
         "id": e.exercise, "title": e.title, "status": e.status.value, "score": e.score, "max_score": e.max_score,
@@ -37,7 +40,7 @@ def render(run: RunVerdict) -> str:
         "timelines": [drawing(tl) for tl in e.timelines],
     } for e in run.exercises]
     return env.get_template("report/report.html.j2").render(
-        title=run.title or "Grading report", status=run.status.value, score=run.score, max_score=run.max_score,
+        lang=i18n.language(), title=run.title or i18n._("Grading report"), status=run.status.value, score=run.score, max_score=run.max_score,
         exercises=exercises)
 
 
