@@ -106,3 +106,39 @@ def test_too_many_processes_is_a_resource_failure(tmp_path):
                  Limits(processes=20)) as box:
         obs = box.run("call", "bomb")
     assert obs.outcome == "resource" and "limit is 20" in obs.detail
+
+
+MANAGED = textwrap.dedent('''
+    import multiprocessing as mp
+
+    def hold(lock):
+        with lock:
+            pass
+        lock.acquire()
+        lock.release()
+
+    def run():
+        with mp.Manager() as manager:
+            lock = manager.Lock()
+            child = mp.Process(target=hold, args=(lock,))
+            child.start()
+            child.join()
+            hold(lock)
+''')
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_a_managers_lock_is_logged_like_a_semlock_with_one_id_in_every_process(tmp_path, method):
+    (tmp_path / "student.py").write_text(MANAGED)
+    (tmp_path / "drivers_mod.py").write_text(DRIVERS)
+    with Sandbox(tmp_path / "student.py", "student", tmp_path / "drivers_mod.py", method, 10) as box:
+        obs = box.run("call", "run")
+    assert obs.outcome == RETURNED, obs.error
+    acquires = [e for e in obs.events if e.kind == "lock.acquire"]
+    releases = [e for e in obs.events if e.kind == "lock.release"]
+    assert len(acquires) == len(releases) == 4 and all(e.get("acquired") for e in acquires)
+    assert len({e.pid for e in acquires}) == 2, "the child's calls and the parent's"
+    assert len({e.get("lock") for e in acquires + releases}) == 1 and acquires[0].get("managed")
+    assert {e.where for e in acquires} == {"student.py:5", "student.py:7"}
+    starts = [e for e in obs.events if e.kind == "process.start" and not e.internal]
+    assert len(starts) == 1, "the manager's server process is multiprocessing's, not the student's"
