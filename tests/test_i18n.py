@@ -268,3 +268,11 @@ def test_chinese_at_run_time_needs_no_babel():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "[]"
+
+
+def test_the_overview_speaks_the_course_language(tiny_course, capsys):
+    set_default(tiny_course, "zh")
+    assert main(["--course", str(tiny_course)]) == 0
+    out = capsys.readouterr().out
+    assert "小课程" in out and "进度：" in out and "第一个" in out and "未开始" in out
+    assert "command:" not in out and "命令：grade ex1" in out
