@@ -14,6 +14,7 @@ import argparse
 import os
 import re
 import sys
+import traceback
 from pathlib import Path
 
 from . import __version__, i18n
@@ -101,7 +102,7 @@ def _main(argv: list[str]) -> int:
     except CourseError as error:
         return _error(args, str(error))
     except KeyboardInterrupt:
-        print(_("grade: interrupted"), file=sys.stderr)
+        _error(args, _("interrupted"))  # a report reader still finds its one document
         return 130
     except BrokenPipeError:  # `grade list | head`: the reader left; nothing more to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
@@ -109,7 +110,10 @@ def _main(argv: list[str]) -> int:
     except Exception as error:
         if _grading_error(error):
             return _error(args, _("the grader could not grade: {error}").format(error=error))
-        raise
+        # A bug of the grader's own: its traceback for whoever fixes it, the format's document
+        # for the platform, and 2 (never Python's 1, which would blame the student).
+        traceback.print_exc()
+        return _error(args, _("the grader failed: {error}").format(error=f"{type(error).__name__}: {error}"))
 
 
 def _format_of(argv: list[str], command: str) -> argparse.Namespace:

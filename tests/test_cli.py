@@ -117,8 +117,8 @@ def test_the_welcome_message_is_shown_once_and_progress_is_kept(tmp_path):
 
 def test_ctrl_c_stops_a_hanging_grading_at_once_and_leaves_nothing_running():
     proc = subprocess.Popen([sys.executable, "-m", "grader", "exercise1", "--submission",
-                             str(ROOT / "tests" / "submissions" / "exercise1_deadlocks.py"), "--course", str(ROOT)],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                             str(ROOT / "tests" / "submissions" / "exercise1_deadlocks.py"), "--course", str(ROOT),
+                             "--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     grader = psutil.Process(proc.pid)
     for _ in range(600):  # until the sandboxes are up and hanging (the timeout is 10 s)
         if len(grader.children(recursive=True)) >= 6:
@@ -126,6 +126,7 @@ def test_ctrl_c_stops_a_hanging_grading_at_once_and_leaves_nothing_running():
         time.sleep(0.05)
     tree = grader.children(recursive=True)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=60)
+    out, err = proc.communicate(timeout=60)
     assert proc.returncode == 130 and "interrupted" in err
+    assert json.loads(out)["status"] == "error", "the format's one document, even when interrupted"
     assert not [p for p in tree if p.is_running() and p.status() != psutil.STATUS_ZOMBIE], "left running"
