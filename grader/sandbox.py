@@ -295,8 +295,8 @@ class Sandbox:
             if time.monotonic() >= next_count:
                 next_count = time.monotonic() + POLL_S
                 if self._cgroup is not None and self._cgroup.refused():
-                    return ("resource", _("Your code tried to run more than {limit} processes and threads at "
-                                          "once; the kernel refused to start the rest").format(
+                    return ("resource", _("Your code tried to run more processes and threads at once than the "
+                                          "kernel allows it; the limit is {limit}").format(
                                               limit=self.limits.processes))
                 tree = self._tree()
                 polled = time.monotonic()
