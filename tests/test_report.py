@@ -338,3 +338,14 @@ def test_several_failing_exercises_explain_the_first_and_summarize_the_rest():
     assert "ex1 is not written yet" in shown and "ex2 is not written yet" not in shown
     assert "✗ ex2 · T · 0/10 · 1 of 1 checks fail (not_implemented)\n✗ ex3" in shown
     assert "ex3 is not written yet" in text.render(run, verbose=True)
+
+
+def test_gradescope_shows_what_the_code_printed_once_not_under_every_check_not_run():
+    hang = CheckResult("the first check", Status.FAIL, Category.TIMEOUT, "hung", start_method="spawn",
+                       output="worker says hi\n")
+    skipped = CheckResult("a later check", Status.SKIPPED, Category.TIMEOUT, "Not run: the same run failed.",
+                          start_method="spawn", output="worker says hi\n")
+    ex = ExerciseVerdict(exercise="exercise1", slug="process", title="Process basics", status=Status.FAIL,
+                         score=0, max_score=10, duration_s=1.0, checks=(hang, skipped))
+    tests = json.loads(gradescope.render(run_of(ex)))["tests"]
+    assert ["worker says hi" in t["output"] for t in tests] == [True, False]

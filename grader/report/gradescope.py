@@ -85,7 +85,9 @@ def _tests(index: int, ex: ExerciseVerdict) -> list[dict]:
             output = _("Passed under {methods}.").format(methods=where) if where else _("Passed.")
         else:
             output = problem_summary(group)
-            printed = next((r.output for r in group.problems if r.output.strip()), "")
+            # A check not run shares the output of the run that failed above: shown there, once.
+            printed = next((r.output for r in group.problems if r.output.strip() and r.status is not Status.SKIPPED),
+                           "")
             if printed:
                 excerpt = "\n".join("  " + line for line in output_excerpt(printed, MAX_OUTPUT_LINES))
                 output += "\n\n" + _("Your code printed:") + f"\n{excerpt}"
