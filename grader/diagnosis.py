@@ -35,6 +35,7 @@ LIBRARY_CALLS = {
     ("synchronize", "__enter__"): "Lock.acquire()", ("synchronize", "wait"): "Event.wait()",
     # The calls are keys too (a check's on_timeout names them): English here, translated where shown.
     ("managers", "_callmethod"): N_("a call to the Manager"), ("managers", "acquire"): N_("a managed Lock's acquire()"),
+    ("managers", "__enter__"): N_("a managed Lock's acquire()"),
     ("util", "_exit_function"): N_("the end of the program"),
 }
 OTHER_CALLS = {("threading", "join"): "Thread.join()", ("threading", "wait"): N_("a threading wait"),
@@ -261,10 +262,12 @@ def _queue(log: _Log, b: Blocked, wait: Event) -> tuple[str, str]:
 
 def _lock(log: _Log, b: Blocked, wait: Event) -> tuple[str, str]:
     lock = wait.get("lock")
-    kind = wait.get("type") or "Lock"
+    kind = (wait.get("type") or "Lock").removesuffix("Proxy")  # a Manager's LockProxy is a Lock to the student
     made = log.of("lock.create", lock=lock)
     value = [e for e in log.events if e.kind.startswith("shared.") and e.get("lock_id") == lock]
     on = (_("the lock of the shared value created at {line}").format(line=log.line(value[0])) if value
+          else _("a managed {kind} (it lives in the Manager's process)").format(kind=kind.removesuffix("Proxy"))
+          if wait.get("managed")
           else _("the {kind} created at {line}").format(kind=kind, line=log.line(made[0] if made else None)))
     held: dict[int, Event] = {}  # pid -> its latest acquire still unmatched
     stack: list[Event] = []

@@ -733,7 +733,7 @@ def _patch_managers() -> None:
     proxy = managers.AcquirerProxy
     for name in ("acquire", "__enter__"):
         _wrap(proxy, name, "lock.acquire", skip_internal=True, before=lambda self, *a, **k: _proxy_lock_id(self),
-              after=lambda self, got: {"acquired": True if got is None else bool(got)})
+              after=lambda self, got: {"acquired": True if got is None else bool(got)}, wait=True)
     for name in ("release", "__exit__"):
         _wrap(proxy, name, "lock.release", skip_internal=True, before=lambda self, *a, **k: _proxy_lock_id(self))
 

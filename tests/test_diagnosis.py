@@ -237,9 +237,8 @@ def test_a_hang_variant_names_who_waits_on_what_and_contradicts_no_stack(exercis
         assert blocked, f"no process found blocked in a call:\n{message}"
         if path.stem == "no_finally":  # the holder's own crash, read from the child by the probe
             assert re.search(r"Process-\d+ took it at line \d+ and crashed with RuntimeError at line \d+", message)
-        if exercise.id != "exercise9":  # managed locks: the probe does not see their holders yet
-            assert "Why: " in message and any(o in message for o in OBJECTS), message
-            assert any(p.why for p in diagnosis.processes), f"nothing said about what could release it:\n{message}"
+        assert "Why: " in message and any(o in message for o in OBJECTS), message
+        assert any(p.why for p in diagnosis.processes), f"nothing said about what could release it:\n{message}"
 
 
 # --------------------------------------------------------------------------- start methods, crashes in children
