@@ -68,7 +68,10 @@ def read(lang: str) -> Catalog:
 def update(lang: str, template: Catalog | None = None) -> Catalog:
     """Merge the msgids of the sources into `lang`'s .po: new ones empty, gone ones dropped."""
     catalog = read(lang)
-    catalog.update(template or extract(), no_fuzzy_matching=True, update_header_comment=False)
+    # No new creation date: an update that adds nothing must change neither the .po nor the .mo
+    # (two people updating at once would otherwise conflict on the header alone).
+    catalog.update(template or extract(), no_fuzzy_matching=True, update_header_comment=False,
+                   update_creation_date=False)
     catalog.obsolete.clear()
     path = catalogue_path(lang)
     path.parent.mkdir(parents=True, exist_ok=True)
