@@ -89,3 +89,10 @@ def html_escape(text: str) -> str:
     import html as std
 
     return std.escape(text, quote=False)
+
+
+def test_an_error_still_writes_a_page_that_says_what_went_wrong():
+    from grader.report import render_error
+
+    page = render_error("html", "course.yaml: line 3: unknown key 'tittle'")
+    assert page.startswith("<!DOCTYPE html>") and "unknown key &#39;tittle&#39;" in page and "</html>" in page

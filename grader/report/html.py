@@ -24,6 +24,15 @@ _ENV: list = []  # the jinja2 environment, made once (compiling the template is 
 
 
 def render(run: RunVerdict) -> str:
+    return _page(run)
+
+
+def error(message: str) -> str:
+    """The page of a run that graded nothing (the call, the course or the grader at fault)."""
+    return _page(RunVerdict(exercises=()), message)
+
+
+def _page(run: RunVerdict, failure: str = "") -> str:
     if not _ENV:
         _ENV.append(jinja2.Environment(loader=jinja2.PackageLoader("grader", "templates"),
                                        autoescape=jinja2.select_autoescape(["html", "j2"]), trim_blocks=True,
@@ -40,8 +49,9 @@ def render(run: RunVerdict) -> str:
         "timelines": [drawing(tl) for tl in e.timelines],
     } for e in run.exercises]
     return env.get_template("report/report.html.j2").render(
-        lang=i18n.language(), title=run.title or i18n._("Grading report"), status=run.status.value, score=run.score, max_score=run.max_score,
-        exercises=exercises)
+        lang=i18n.language(), title=run.title or i18n._("Grading report"),
+        status="error" if failure else run.status.value, score=run.score, max_score=run.max_score,
+        exercises=exercises, error=failure)
 
 
 def drawing(tl: dict) -> dict:
