@@ -198,6 +198,7 @@ class PidsCgroup:
         if not enabled():
             return None
         for root, version in _cgroup_roots():
+            _sweep(root / "grade")
             path = root / "grade" / name
             try:
                 path.mkdir(parents=True)
@@ -254,6 +255,24 @@ class PidsCgroup:
                 return
             except OSError:
                 time.sleep(0.01)  # the last zombies are still being reaped
+
+
+STALE_S = 60  # an empty sandbox cgroup this old belongs to a grader that died before removing it
+
+
+def _sweep(parent: Path) -> None:
+    """Remove the empty cgroups that graders killed before their clean-up left behind (rmdir
+    refuses a cgroup that still holds a process, and a live sandbox's is never empty for long)."""
+    try:
+        stale = [p for p in parent.iterdir() if p.name.startswith("grade-") and time.time() - p.stat().st_mtime > STALE_S]
+    except OSError:
+        return
+    for path in stale:
+        try:
+            if not (path / "cgroup.procs").read_text().strip():
+                path.rmdir()
+        except OSError:
+            pass
 
 
 def cgroup_available() -> str:
