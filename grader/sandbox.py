@@ -60,6 +60,7 @@ from .sandbox_child import send  # the one framing both sides use: a 4-byte leng
 SITE_DIR = Path(__file__).parent / "_site"
 POLL_S = 0.1  # how often the tree is counted while waiting (a scan of /proc costs ~2 ms)
 STACK_WAIT_S = 0.5  # longest wait for the stack dumps
+STACK_READY_S = 1.0  # how long a process still starting up gets to install its stack handler
 LEFTOVER_GRACE_S = 0.2  # processes still exiting when a run returns get this long
 CLOSE_WAIT_S = 2.0  # a clean exit of the sandbox process gets this long
 FLOOD_FACTOR = 16  # output past 16 times its cap stops the run at once
@@ -560,6 +561,13 @@ class Sandbox:
     def _dump_stacks(self, procs: list[psutil.Process]) -> list[ProcessStack]:
         """Ask each Python process of `procs` for its stack; parse what they wrote."""
         asked = {}
+        # A child still starting up (a spawn child importing, on a loaded machine) has not yet
+        # installed its handler, and an early signal would kill it: give it a bounded moment.
+        ready_by = time.monotonic() + STACK_READY_S
+        starting = [p for p in procs if _is_python(p)]
+        while starting and time.monotonic() < ready_by:
+            starting = [p for p in starting if running(p) and not handles_stack_signal(p.pid)]
+            time.sleep(0.02 if starting else 0)
         for p in procs:
             path = self._scratch / "stacks" / f"{p.pid}.txt"
             if not handles_stack_signal(p.pid) or not path.exists():
@@ -637,3 +645,11 @@ class Sandbox:
                 os.waitpid(pid, os.WNOHANG)
             except ChildProcessError:
                 pass
+
+
+def _is_python(p: psutil.Process) -> bool:
+    """A Python interpreter (a non-Python program never installs a stack handler: no wait for it)."""
+    try:
+        return os.path.basename(p.cmdline()[0]).startswith("python")
+    except (psutil.Error, IndexError):
+        return False
