@@ -103,7 +103,11 @@ def grade(course: Course, exercises: list[Exercise], submission: Path | None = N
     started = time.monotonic()
     with contextlib.redirect_stdout(sys.stderr):  # nothing pytest says may reach a JSON stdout
         code = _pytest_main(args, plugin)
-    changed = snapshot.restore_changes(plugin.written_paths)
+    # Where the kernel kept every sandbox from writing, a changed course file is not the
+    # student's doing (an instructor editing while a class is graded): nothing is undone or blamed.
+    reports = [report for job in jobs for report in job.confinement.values()]
+    confined = bool(reports) and all(report.get("fs") for report in reports)
+    changed = [] if confined else snapshot.restore_changes(plugin.written_paths)
     _forget_hidden_modules(jobs)
     if code == pytest.ExitCode.INTERRUPTED:
         raise KeyboardInterrupt

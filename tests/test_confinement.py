@@ -389,3 +389,24 @@ def test_the_confinement_survives_the_json_round_trip():
     verdict = ExerciseVerdict(exercise="exercise1", slug="process", title="t", status=Status.PASS, score=1,
                               max_score=1, duration_s=0.1, checks=(), confinement=held)
     assert ExerciseVerdict.from_dict(json.loads(json.dumps(verdict.to_dict()))).confinement == held
+
+
+@needs_fs
+def test_an_instructors_edit_during_a_confined_grading_is_kept(course_copy, tmp_path):
+    """The kernel kept the student's code from writing the course, so a course file that changes
+    meanwhile was changed by someone else (an instructor editing while a class is graded): kept."""
+    hanging = tmp_path / "exercise1_process.py"
+    hanging.write_text((ROOT / "tests" / "submissions" / "exercise1_deadlocks.py").read_text())
+    proc = subprocess.Popen([sys.executable, "-m", "grader", "exercise1", "--submission", str(hanging),
+                             "--course", str(course_copy), "--format", "json", "--timeout", "3",
+                             "--start-method", "fork"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    edited = course_copy / "solutions" / "exercise1_process.py"
+    deadline = time.monotonic() + 120
+    while not psutil.Process(proc.pid).children() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)  # until a sandbox is up: the course was noted before the sandboxes start
+    edited.write_text(edited.read_text() + "\n# an instructor's note\n")
+    out, _ = proc.communicate(timeout=180)
+    verdict = json.loads(out)
+    assert verdict["confinement"]["fs"] is True
+    assert edited.read_text().endswith("# an instructor's note\n"), "the instructor's edit was undone"
+    assert TAMPER_CHECK not in {c["name"] for c in verdict["checks"] if c["status"] == "fail"}
