@@ -76,7 +76,9 @@ def update(lang: str, template: Catalog | None = None) -> Catalog:
     path = catalogue_path(lang)
     path.parent.mkdir(parents=True, exist_ok=True)
     with path.open("wb") as f:
-        write_po(f, catalog, width=100, omit_header=False, sort_output=False, include_previous=False)
+        # Files, not line numbers: an edit elsewhere in a module must not touch the .po (fewer conflicts).
+        write_po(f, catalog, width=100, omit_header=False, sort_output=False, include_previous=False,
+                 include_lineno=False)
     compiled_path(lang).write_bytes(compile_mo(lang))
     return catalog
 
