@@ -265,7 +265,9 @@ class Sandbox:
         while True:
             message = self._parse_reply()
             if message is not None:
-                return message
+                # A fork the kernel refused often surfaces as the student's own exception
+                # (BlockingIOError) before the next poll: the cap is still what ended the run.
+                return self._refused_by_cap() or message
             now = time.monotonic()
             if now >= deadline or _CANCEL.is_set():
                 return "timeout"
@@ -295,10 +297,9 @@ class Sandbox:
                     self._reply_buffer += chunk
             if time.monotonic() >= next_count:
                 next_count = time.monotonic() + POLL_S
-                if self._cgroup is not None and self._cgroup.refused():
-                    return ("resource", _("Your code tried to run more processes and threads at once than the "
-                                          "kernel allows it; the limit is {limit}").format(
-                                              limit=self.limits.processes))
+                refused = self._refused_by_cap()
+                if refused:
+                    return refused
                 tree = self._tree()
                 polled = time.monotonic()
                 if deadline < cap and self._starting(tree):
@@ -308,6 +309,12 @@ class Sandbox:
                 if count > self.limits.processes:
                     return ("resource", _("Your code had {count} processes running at once; the limit is "
                                           "{limit}").format(count=count, limit=self.limits.processes))
+
+    def _refused_by_cap(self):
+        if self._cgroup is None or not self._cgroup.refused():
+            return None
+        return ("resource", _("Your code tried to run more processes and threads at once than the "
+                              "kernel allows it; the limit is {limit}").format(limit=self.limits.processes))
 
     def _starting(self, tree: list[psutil.Process]) -> bool:
         """Is a process of the student's still starting: a fresh interpreter (spawn, forkserver)
