@@ -28,7 +28,8 @@ def course_dir(tmp_path):
 
 
 def start(course_dir, *extra, env=None):
-    environment = {k: v for k, v in os.environ.items() if k != NO_EVENTS_ENV}
+    # COLUMNS/LINES (set in pytest-xdist's workers) would override the terminal's own size.
+    environment = {k: v for k, v in os.environ.items() if k not in (NO_EVENTS_ENV, "COLUMNS", "LINES")}
     environment.update(env or {})
     child = pexpect.spawn(sys.executable, ["-m", "grader", "watch", "exercise1", "--start-method", "fork", *extra],
                           cwd=str(course_dir), env=environment, encoding="utf-8", timeout=PATIENCE_S,
