@@ -184,3 +184,19 @@ def test_the_command_shows_a_deleted_file_as_missing(course_dir):
     proc = run_grade(cwd=course_dir)
     assert proc.returncode == 0, proc.stderr
     assert any("exercise3" in line and "file missing" in line for line in proc.stdout.splitlines())
+
+
+@pytest.mark.parametrize("width", [60, 80])
+def test_on_a_narrow_terminal_a_row_never_wraps_and_keeps_its_state(course_dir, capsys, monkeypatch, width):
+    monkeypatch.setenv("COLUMNS", str(width))
+    course = load_course(course_dir)
+    ex1 = course.exercises[0]
+    progress.record(course, verdict(ex1))
+    ex1.file.write_text(ex1.file.read_text() + "\n# one more thought\n")
+    assert main(["--course", str(course_dir)]) == 0
+    ids = {e.id for e in course.exercises}
+    rows = [line for line in capsys.readouterr().out.splitlines()
+            if line.startswith("  ") and ids & set(line.split()[:2])]
+    assert len(rows) == len(course.exercises), "one line per exercise: none wrapped onto a second"
+    assert all(len(line) <= width for line in rows)
+    assert rows[0].endswith("edited, not graded yet")

@@ -80,13 +80,29 @@ def rows(entries: list[progress.Entry], shown: list[progress.Entry] | None = Non
     """One line per exercise of `shown` (default: all), aligned over all of `entries`."""
     id_width = max(len(e.exercise.id) for e in entries)
     title_width = min(max(columns(e.exercise.title) for e in entries), 48)  # a Chinese character takes two
+    shown = entries if shown is None else shown
+    states = {e.exercise.id: _(STATE_WORDS[e.state]) + (
+        f"  {_num(e.score)}/{_num(e.max_score)}" if e.state is State.FAILING and e.max_score else "")
+        for e in shown}
+    width = terminal_width()
+    if width:  # a row never wraps: on a narrow terminal long titles are shortened, never the state
+        room = width - (2 + 1 + 1 + id_width + 2 + 2) - max(columns(s) for s in states.values())
+        title_width = max(12, min(title_width, room))
     lines = []
-    for e in entries if shown is None else shown:
-        score = f"  {_num(e.score)}/{_num(e.max_score)}" if e.state is State.FAILING and e.max_score else ""
-        title = e.exercise.title + " " * max(0, title_width - columns(e.exercise.title))
-        lines.append(f"  {MARKS[e.state]} {e.exercise.id:<{id_width}}  {title}  "
-                     f"{_(STATE_WORDS[e.state])}{score}".rstrip())
+    for e in shown:
+        title = _fit(e.exercise.title, title_width)
+        title += " " * max(0, title_width - columns(title))
+        lines.append(f"  {MARKS[e.state]} {e.exercise.id:<{id_width}}  {title}  {states[e.exercise.id]}".rstrip())
     return lines
+
+
+def _fit(title: str, width: int) -> str:
+    """The title, shortened with an ellipsis to at most `width` columns."""
+    if columns(title) <= width:
+        return title
+    while title and columns(title) > width - 1:
+        title = title[:-1]
+    return title.rstrip() + "…"
 
 
 def _confirm(course: Course, args) -> int:
