@@ -23,7 +23,6 @@ import os
 import re
 from dataclasses import dataclass
 
-from .diagnosis import diagnose, read_stack
 from .drivers import driver, raised, run_as_script  # noqa: F401 - re-exported for hidden modules
 from .i18n import N_, _, ngettext  # noqa: F401 - re-exported for hidden modules
 from .observations import DIED, NOT_RUN, RAISED, RESOURCE, TIMEOUT, Event, Observation, ProcessStack
@@ -106,6 +105,8 @@ def judge_outcome(obs: Observation, spec: CheckSpec) -> None:
         # The advice is the diagnosis, read from this run's stacks and log; a check's own
         # on_timeout text is shown only for the call it was written about (see advice_for).
         text, where = describe_hang(obs)
+        from .diagnosis import diagnose  # the judge's alone: not imported by every spawn child
+
         advice = advice_for(spec.on_timeout, diagnose(obs))
         fail("timeout", text + (f"\n{advice}" if advice else ""), where)
     when = getattr(spec, "when", DURING_CHECK)  # a msgid: the import's spec says "while being imported"
@@ -180,6 +181,8 @@ def describe_process(obs: Observation, stack: ProcessStack) -> tuple[str, str | 
 def _describe_parts(obs: Observation, stack: ProcessStack) -> tuple[str, str, str | None]:
     """(who, what it was doing, where): `what` completes "{who} was {what}"."""
     # No pid: the same hang under fork and spawn should read the same (the report merges them).
+    from .diagnosis import read_stack
+
     return _line_parts(read_stack(obs, stack))
 
 
@@ -202,6 +205,8 @@ def describe_hang(obs: Observation) -> tuple[str, str | None]:
     lines = [_(HANG).format(timeout=timeout)]
     if not obs.stacks:
         lines.append(_("No process could report where it was."))
+    from .diagnosis import diagnose
+
     diagnosis = diagnose(obs)
     parts, first_where = [], None
     for b in diagnosis.processes:

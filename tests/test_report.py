@@ -105,6 +105,11 @@ def test_render_dispatches_every_format_and_rejects_unknown_ones():
         report.render(run, "text", colour=True)
 
 
+def test_the_options_render_knows_are_those_its_reporters_take():
+    taken = set().union(*(report._accepted(report._MODULES[fmt]) for fmt in report.FORMATS))
+    assert report.OPTIONS == taken
+
+
 # ---------------------------------------------------------------- text
 
 
