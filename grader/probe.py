@@ -492,11 +492,11 @@ class _TaskRecordingQueue:
             job, i, func, args, kwds = task
             # The student's function is called as func(*args, **kwds) inside `run`, so that
             # errors name it (not the probe) exactly as they would without the probe.
-            task = (job, i, _timed_task(func, args), (func, args, kwds), {})
+            task = (job, i, _timed_task(func, args, schedule.task_name(job, i)), (func, args, kwds), {})
         return task
 
 
-def _timed_task(func, args):
+def _timed_task(func, args, who: str):
     from multiprocessing import pool
 
     if func in (pool.mapstar, pool.starmapstar) and args:
@@ -505,7 +505,9 @@ def _timed_task(func, args):
         name, items = _func_name(func), 1
 
     def run(func, args, kwds):
-        _pause("pool.task")  # a slow task: results out of order, or after the pool ended
+        # A slow task: results out of order, or after the pool ended. Its delay is the task's, not
+        # its worker's: which worker takes which task is a race, and a replay must slow the same task.
+        _pause("pool.task", who)
         begin, cpu = time.monotonic(), time.process_time()
         ok = False
         try:

@@ -19,7 +19,9 @@ may sleep there, and the seed alone decides when and how long, so a schedule rep
 
 The strategy is a function of the seed (odd seeds "pct", even ones "random", 0 none),
 so `--seed S` needs nothing else. Every decision is a hash of (seed, process name,
-number of the point in that process): the same seed gives the same delays.
+number of the point in that process): the same seed gives the same delays. A Pool task's
+delay is the task's own (the run's n-th job, the task's index in it), not its worker's:
+which worker takes which task is itself a race, and a replay must slow the same task.
 
 Total delay is bounded per run: every sleep first appends its milliseconds, as bytes,
 to a budget file shared by all processes of the run, and a sleep that would take the
@@ -56,7 +58,7 @@ POINTS = frozenset({
     "pool.imap", "pool.imap_unordered", "pool.starmap", "pool.starmap_async", "pool.task", "result.get",
 })
 
-_state: dict = {"seed": 0, "budget_ms": 0, "file": None, "fd": None, "pid": None, "counts": {}}
+_state: dict = {"seed": 0, "budget_ms": 0, "file": None, "fd": None, "pid": None, "counts": {}, "job_base": 0}
 
 
 def strategy_of(seed: int) -> str:
@@ -123,7 +125,7 @@ def begin(probe_dir: str, seed: int, budget: int, run: int) -> None:
     path = os.path.join(probe_dir, FILE_NAME)
     budget_file = os.path.join(probe_dir, f"schedule-{run}.budget")
     with open(path + ".new", "w") as f:
-        json.dump({"seed": seed, "budget_ms": budget, "budget_file": budget_file}, f)
+        json.dump({"seed": seed, "budget_ms": budget, "budget_file": budget_file, "job_base": _next_job()}, f)
     os.replace(path + ".new", path)
     _reset_process_names()
     reload(probe_dir)
@@ -131,14 +133,15 @@ def begin(probe_dir: str, seed: int, budget: int, run: int) -> None:
 
 def reload(probe_dir: str | None) -> None:
     """Read the current schedule (at start-up and after every fork). Never raises."""
-    _state.update(seed=0, budget_ms=0, file=None, counts={}, pid=os.getpid())
+    _state.update(seed=0, budget_ms=0, file=None, counts={}, pid=os.getpid(), job_base=0)
     _close()
     if not probe_dir:
         return
     try:
         with open(os.path.join(probe_dir, FILE_NAME)) as f:
             current = json.load(f)
-        _state.update(seed=int(current["seed"]), budget_ms=int(current["budget_ms"]), file=current["budget_file"])
+        _state.update(seed=int(current["seed"]), budget_ms=int(current["budget_ms"]), file=current["budget_file"],
+                      job_base=int(current.get("job_base", 0)))
     except (OSError, ValueError, KeyError, TypeError):
         pass
 
@@ -161,6 +164,20 @@ def _reset_process_names() -> None:
     process = sys.modules.get("multiprocessing.process")
     if process is not None:
         process._process_counter = itertools.count(1)
+
+
+def _next_job() -> int:
+    """The number the run's first Pool job will get (the pool module numbers jobs per process)."""
+    import sys
+
+    pool = sys.modules.get("multiprocessing.pool")
+    return next(pool.job_counter) + 1 if pool is not None else 0
+
+
+def task_name(job: int, index: int) -> str:
+    """A Pool task's name for its delays: the run's n-th job, the i-th task of it, whichever
+    worker runs it (the same in a replay, where the worker that takes it may differ)."""
+    return f"task-{job - _state.get('job_base', 0)}-{index}"
 
 
 def _name() -> str:
