@@ -70,6 +70,15 @@ def enabled() -> bool:
     return os.environ.get(ENV_SWITCH, "1") != "0"
 
 
+def guards_files() -> bool:
+    """Whether the kernel will keep every sandbox started here from writing outside its folder.
+
+    Then the course need not be snapshot before a run: sandbox_child refuses to run the
+    student's code in a sandbox that Landlock did not confine after all.
+    """
+    return enabled() and landlock_abi()[0] >= 1
+
+
 def _libc():
     libc = ctypes.CDLL(None, use_errno=True)
     libc.syscall.restype = ctypes.c_long

@@ -22,15 +22,15 @@ from .probe import STACK_SIGNAL
 _subreaper_done = False
 
 
-def become_subreaper() -> None:
-    """Orphans of the student's tree are re-parented to this process, not to init."""
+def become_subreaper() -> bool:
+    """Orphans of the student's tree are re-parented to this process, not to init. Whether they are."""
     global _subreaper_done
     if _subreaper_done or not sys.platform.startswith("linux"):
-        return
+        return _subreaper_done
     libc = ctypes.CDLL(None, use_errno=True)
     PR_SET_CHILD_SUBREAPER = 36  # noqa: N806 - the kernel's name
-    libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-    _subreaper_done = True
+    _subreaper_done = libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0
+    return _subreaper_done
 
 
 def ppid_map() -> dict[int, int]:

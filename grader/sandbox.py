@@ -29,7 +29,7 @@ from pathlib import Path
 
 import psutil
 
-from . import confinement, plain
+from . import confinement, plain, zygote
 from .course import Limits
 from .i18n import N_, _
 from .observations import (
@@ -69,6 +69,51 @@ STARTUP_WAIT_S = 60.0  # the sandbox's Python must say hello within this (a load
 
 class SandboxError(Exception):
     """The grader itself failed to run the sandbox (never the student's fault)."""
+
+
+def base_env() -> dict[str, str]:
+    """The environment every sandbox's Python starts with, before its own settings."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHONOPTIMIZE", "PYTHONINSPECT", "GRADER_"))}
+    env["PYTHONPATH"] = str(SITE_DIR)
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONIOENCODING"] = "utf-8"
+    return env
+
+
+def warm_up() -> None:
+    """Start the warm sandbox (grader/zygote.py) now, so that it is ready by the first sandbox."""
+    if become_subreaper():
+        zygote.prestart(base_env())
+
+
+class _Adopted:
+    """A sandbox process this process did not start but is the parent of (a fork of the warm
+    sandbox, re-parented here): the part of subprocess.Popen that the supervisor uses."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.returncode: int | None = None
+
+    def poll(self) -> int | None:
+        if self.returncode is None:
+            try:
+                pid, status = os.waitpid(self.pid, os.WNOHANG)
+            except ChildProcessError:  # not (or no longer) ours to wait for
+                if not psutil.pid_exists(self.pid):
+                    self.returncode = -signal.SIGKILL
+                return self.returncode
+            if pid:
+                self.returncode = os.waitstatus_to_exitcode(status)
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while self.poll() is None:
+            if deadline is not None and time.monotonic() >= deadline:
+                raise subprocess.TimeoutExpired(f"sandbox {self.pid}", timeout)
+            time.sleep(0.005)
+        return self.returncode
 
 
 _NANNIES: set[int] = set()  # the first process of every live sandbox of this grader
@@ -132,7 +177,7 @@ class Sandbox:
 
     def start(self) -> Observation:
         """Start the process and import the student's module; the outcome of the import."""
-        become_subreaper()
+        adopts = become_subreaper()  # a fork of the warm sandbox is re-parented here, or not used
         self._scratch = Path(tempfile.mkdtemp(prefix="grade-"))
         for sub in ("events", "stacks", "work", "tmp"):
             (self._scratch / sub).mkdir()
@@ -152,6 +197,7 @@ class Sandbox:
             "drivers_file": str(self.drivers_file), "drivers_module": self.drivers_file.stem,
             "probe_dir": str(self._scratch), "start_method": self.start_method,
             "confine": confinement.enabled(), "network": self.limits.network,
+            "require_fs": confinement.guards_files(),  # the runner then takes no snapshot of the course
         }
         self._cgroup = confinement.PidsCgroup.create(self._scratch.name, self.limits.processes)
         if self._cgroup is not None:
@@ -162,11 +208,8 @@ class Sandbox:
             for folder, _, files in os.walk(self._scratch):
                 for name in [folder, *(os.path.join(folder, f) for f in files)]:
                     os.chown(name, *drop)
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHONOPTIMIZE", "PYTHONINSPECT", "GRADER_"))}
+        env = base_env()
         env["PYTHONPATH"] = os.pathsep.join([str(SITE_DIR), str(self.drivers_file.parent)])
-        env["PYTHONDONTWRITEBYTECODE"] = "1"
-        env["PYTHONUNBUFFERED"] = "1"
-        env["PYTHONIOENCODING"] = "utf-8"
         env["GRADER_SANDBOX"] = json.dumps(config)
         env["GRADER_TIMEOUT"] = str(self.timeout)  # drivers that wait (run_as_script) stay inside it
         # multiprocessing's pymp-* folders, sockets and the fork server's files land in the scratch folder,
@@ -174,11 +217,16 @@ class Sandbox:
         env["TMPDIR"] = str(self._scratch / "tmp")
         env["GRADER_SEMPREFIX"] = self._semprefix
         try:
-            self._proc = subprocess.Popen(
-                [sys.executable, "-c", "from grader.sandbox_child import main; main()"],
-                cwd=self._scratch / "work", env=env, stdin=subprocess.DEVNULL, stdout=output_w, stderr=output_w,
-                pass_fds=(request_r, reply_w), start_new_session=True,
-            )
+            warm = zygote.prestart(base_env()) if adopts else None
+            pid = warm.fork(env, str(self._scratch / "work"), (request_r, reply_w, output_w)) if warm else None
+            if pid is not None:
+                self._proc = _Adopted(pid)  # a fork of the warm sandbox (grader/zygote.py), now our child
+            else:
+                self._proc = subprocess.Popen(
+                    [sys.executable, "-c", "from grader.sandbox_child import main; main()"],
+                    cwd=self._scratch / "work", env=env, stdin=subprocess.DEVNULL, stdout=output_w,
+                    stderr=output_w, pass_fds=(request_r, reply_w), start_new_session=True,
+                )
         except OSError as error:
             raise SandboxError(f"could not start Python for the sandbox: {error}") from error
         finally:
@@ -188,6 +236,12 @@ class Sandbox:
         started = time.monotonic()
         # Python's own start-up is the grader's, not the student's: generous, and not in the limit.
         hello = self._await(started + max(STARTUP_WAIT_S, self.timeout + 5))
+        if isinstance(hello, dict) and hello.get("type") == "unconfined":
+            self._kill_tree()
+            raise SandboxError(
+                f"the kernel did not confine the sandbox after all ({hello.get('why') or 'no reason given'}), "
+                f"so your code was not run; {confinement.ENV_SWITCH}=0 grades without kernel confinement "
+                "(the course's files are then checked and put back after each run)")
         if not isinstance(hello, dict) or hello.get("type") != "hello":
             self._kill_tree()
             raise SandboxError(f"the sandbox process did not start ({hello}); output: {self._take_output()[0][:500]}")
@@ -498,24 +552,34 @@ class Sandbox:
         """Pids of this sandbox's processes re-parented to this process (it is a subreaper).
 
         Several sandboxes may run at once: an orphan is this one's if it was seen in this
-        tree before, or if its environment names this sandbox's folder (every process of the
-        tree inherits it).
+        tree before, or if it names this sandbox (`_names_this_sandbox`).
         """
         if children is None:
             children = [pid for pid, ppid in ppid_map().items() if ppid == self._own_pid]
         mine = []
-        marker = str(self._scratch)
+        warm = zygote.current()
         for pid in children:
-            if pid in self._preexisting or pid in _NANNIES:
+            if pid in self._preexisting or pid in _NANNIES or (warm is not None and pid == warm.pid):
                 continue
             if pid not in self._orphan_owner:
-                try:
-                    self._orphan_owner[pid] = any(marker in v for v in psutil.Process(pid).environ().values())
-                except psutil.Error:
-                    self._orphan_owner[pid] = False
+                self._orphan_owner[pid] = self._names_this_sandbox(pid)
             if self._orphan_owner[pid]:
                 mine.append(pid)
         return mine
+
+    def _names_this_sandbox(self, pid: int) -> bool:
+        """Whether a process says it is of this sandbox: an exec'd one by its environment; a fork by
+        the name sandbox_child gave its process (a fork of the warm sandbox shows the zygote's
+        environment in /proc, not its own), or by its folder."""
+        marker = str(self._scratch)
+        try:
+            with open(f"/proc/{pid}/comm") as f:
+                if f.read().strip() == self._scratch.name[:15]:
+                    return True
+            process = psutil.Process(pid)
+            return any(marker in v for v in process.environ().values()) or process.cwd().startswith(marker)
+        except (OSError, psutil.Error):
+            return False
 
     def _os_label(self, pid: int) -> str:
         """A name for a process multiprocessing did not start: the program, or what the OS calls it."""
@@ -525,7 +589,8 @@ class Sandbox:
             return _("a process")
         if "runpy.run_path" in command:
             return _("your program ({file})").format(file=self.student_file_name)
-        return _("a forked process") if "sandbox_child" in command else command.split(" ")[0].rsplit("/", 1)[-1]
+        forked = "sandbox_child" in command or "grader.zygote" in command
+        return _("a forked process") if forked else command.split(" ")[0].rsplit("/", 1)[-1]
 
     def _is_helper(self, p: psutil.Process) -> bool:
         """multiprocessing's resource tracker and fork server: the library's, not the student's."""

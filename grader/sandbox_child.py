@@ -194,9 +194,20 @@ def _confine(config: dict) -> dict:
     return confinement.restrict(config["probe_dir"], confinement.read_paths(extra), config.get("network", False))
 
 
+def _label(name: str) -> None:
+    """Name this process, and every fork of it, after the sandbox (`ps` shows it; the supervisor
+    tells its orphans from another sandbox's by it, where their environment does not say)."""
+    try:
+        with open("/proc/self/comm", "w") as f:
+            f.write(name[:15])
+    except OSError:
+        pass
+
+
 def main() -> None:
     config = json.loads(os.environ.pop("GRADER_SANDBOX", "{}"))
     request_fd, reply_fd = config["request_fd"], config["reply_fd"]
+    _label(os.path.basename(config["probe_dir"]))
     if config.get("cgroup_procs"):
         try:  # first of all, so that every process of the tree counts against the cap
             with open(config["cgroup_procs"], "w") as f:
@@ -221,6 +232,10 @@ def main() -> None:
     multiprocessing.set_start_method(config["start_method"], force=True)
     _name_semaphores(os.environ.get("GRADER_SEMPREFIX"))
     confined = _confine(config)
+    if config.get("require_fs") and not confined.get("fs"):
+        # The grader counted on the kernel to keep the course's files safe, and took no snapshot.
+        send(reply_fd, {"type": "unconfined", "why": confined.get("why", "")})
+        os._exit(0)
     send(reply_fd, {"type": "hello", "pid": os.getpid(), "nanny": os.getppid(), "confinement": confined,
                     "uid": os.getuid()})
 

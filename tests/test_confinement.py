@@ -95,11 +95,14 @@ def _tamper_message(verdict: dict) -> str:
 
 
 def _marked(mark: str) -> list[psutil.Process]:
-    """The submission's processes (the `grade` process itself, which carries the mark too, aside)."""
+    """The submission's processes (the `grade` process itself and its warm sandbox, grader/zygote.py,
+    which carry the mark too, aside; a fork of the warm sandbox carries the sandbox's name)."""
     found = []
     for p in psutil.process_iter():
         try:
-            if p.environ().get("HOSTILE_MARK") == mark and p.cmdline()[1:3] != ["-m", "grader"]:
+            command = p.cmdline()
+            zygote = "grader.zygote" in " ".join(command) and not p.name().startswith("grade-")
+            if p.environ().get("HOSTILE_MARK") == mark and command[1:3] != ["-m", "grader"] and not zygote:
                 found.append(p)
         except (psutil.Error, OSError):
             continue

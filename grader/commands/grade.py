@@ -56,6 +56,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args) -> int:
+    from ..sandbox import warm_up
+
+    warm_up()  # the warm sandbox imports while this process imports pytest
     from ..runner import Options, grade
 
     parser = args.parser

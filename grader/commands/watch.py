@@ -57,6 +57,9 @@ def configure(parser) -> None:
 
 def run(args) -> int:
     from ..filewatch import FileWatcher
+    from ..sandbox import warm_up
+
+    warm_up()  # one warm sandbox for the whole session: every re-grade forks it
     from ..runner import Options  # imported once, here: every re-grade finds pytest warm
 
     course = load_course(find_course(args.course))
