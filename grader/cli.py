@@ -13,13 +13,15 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import signal
 import sys
+import threading
 import traceback
 from pathlib import Path
 
 from . import __version__, i18n
 from .commands import COMMANDS, load
-from .commands._common import EXIT_ERROR, EXIT_PASS
+from .commands._common import EXIT_ERROR, EXIT_PASS, Interrupted
 from .course import CourseError
 from .i18n import N_, _
 
@@ -85,11 +87,23 @@ def build_parser(command: str) -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupted(signum, frame):
+    raise Interrupted
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     flag = _take_lang(argv)
-    with i18n.using(i18n.choose(flag, None if flag else _course_language(argv))):
-        return _main(argv)
+    handler = signal.getsignal(signal.SIGINT)
+    ours = handler is signal.default_int_handler and threading.current_thread() is threading.main_thread()
+    if ours:
+        signal.signal(signal.SIGINT, _interrupted)
+    try:
+        with i18n.using(i18n.choose(flag, None if flag else _course_language(argv))):
+            return _main(argv)
+    finally:
+        if ours:
+            signal.signal(signal.SIGINT, handler)
 
 
 def _main(argv: list[str]) -> int:

@@ -2,9 +2,9 @@
 
 For each hidden-check module it knows (one per exercise being graded), it parametrizes
 every check over the exercise's start methods and provides the `obs` fixture: the
-observation of the check's driver. The first check of an exercise runs one sandbox per
-start method, side by side; each imports the student's module once and runs every
-driver of the module in order; all checks reuse those observations. A hang, a crash of
+observation of the check's driver. The sandboxes are grader/runs.py's (one per start
+method, side by side, perhaps started before this session); the first check of an
+exercise waits for them, and all its checks reuse those observations. A hang, a crash of
 the process or a failed import ends that sandbox: it is reported once, and the checks
 that could not run are skipped, so a deadlock costs one timeout, not one per check.
 
@@ -15,60 +15,17 @@ records into a verdict.
 from __future__ import annotations
 
 import dataclasses
-import time
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from . import sandbox as sandbox_module
-from . import schedule
 from .checks import CheckFailure, NotRun, describe_child_errors, judge_outcome
-from .course import Limits
-from .drivers import is_driver
 from .i18n import N_, _
 from .observations import DIED, RESOURCE, TIMEOUT, Observation
+from .runs import CATEGORY_OF, Job, MethodRuns, Runs
 
 OUTPUT_KEPT = 2000  # characters of a check's captured output carried into the verdict
-
-
-@dataclass
-class Job:
-    """One exercise to grade: what to run, and how."""
-
-    exercise_id: str
-    tests: Path  # the hidden-check module
-    submission: Path  # the student's file
-    module_name: str  # the name the student's file is imported under
-    start_methods: tuple[str, ...]
-    timeout: float
-    limits: Limits
-    missing: str = ""  # set when the submission lacks this exercise's file: every check is not_implemented
-    seconds: float = 0.0  # time spent in sandboxes
-    leftovers: int = 0  # processes the student's code left running, over all runs
-    schedules: int = 1  # runs of each driver: one unperturbed, the rest explored (grader/schedule.py)
-    schedules_forced: bool = False  # --schedules: the number holds for every driver, checks' own included
-    seed: int | None = None  # --seed: replay this one schedule, once per driver
-    explored: int = 0  # the most schedules any driver of this job ran under
-    confinement: dict = field(default_factory=dict)  # start method -> what protected its sandbox
-    escapes: list = field(default_factory=list)  # the student's attempts to leave the sandbox (probe events)
-
-    @property
-    def explore_method(self) -> str:
-        """Schedules are explored under one start method, the cheapest: fork where it is graded.
-
-        The sandboxes of the start methods run side by side, so a few fork runs cost about
-        what one spawn run costs; the other methods run each driver once, unperturbed.
-        """
-        return "fork" if "fork" in self.start_methods else self.start_methods[0]
-
-    def seeds_for(self, asked: int) -> list[int]:
-        """The seeds a driver runs under, given what its checks ask for."""
-        if self.seed is not None:
-            return [self.seed]
-        count = self.schedules if self.schedules_forced else max(self.schedules, asked)
-        return schedule.seeds(self.exercise_id, max(1, count))
 
 
 @dataclass(frozen=True)
@@ -86,26 +43,15 @@ class CheckRecord:
     driver: str = ""  # the driver whose observation the check judged (the timeline of a failure shows it)
 
 
-@dataclass
-class _Runs:
-    """The observations of one (exercise, start method): by driver name."""
-
-    observations: dict[str, Observation] = field(default_factory=dict)  # the first run of each driver
-    explored: dict[str, list[Observation]] = field(default_factory=dict)  # every run of each driver
-    import_failure: Observation | None = None
-    stopped: tuple[str, str] | None = None  # (category, reason) when a run ended the sandbox
-
-
 class GraderPlugin:
-    def __init__(self, jobs: list[Job]):
+    def __init__(self, jobs: list[Job], runs: Runs | None = None):
         self.jobs = {job.tests.resolve(): job for job in jobs}
         self._resolved: dict[str, Path] = {}
         self.records: list[CheckRecord] = []
         self.collection_errors: dict[str, str] = {}  # exercise id -> what broke in the hidden module
-        self._runs: dict[tuple[str, str], _Runs] = {}
+        self.runs = runs or Runs()  # the sandboxes (grader/runs.py), perhaps started before this session
         self._import_reported: set[str] = set()
         self._fatal_reported: set[tuple[str, str, str]] = set()
-        self.written_paths: set[str] = set()  # files the student's code opened for writing, outside its folder
 
     # ------------------------------------------------------------------ collection
 
@@ -117,9 +63,9 @@ class GraderPlugin:
             if self._job_for(item.path) is not None:
                 item._repr_failure_py = _one_line
 
-    def runs_of(self, exercise_id: str, start_method: str):
+    def runs_of(self, exercise_id: str, start_method: str) -> MethodRuns | None:
         """The observations of one exercise under one start method, by driver (None if not run)."""
-        return self._runs.get((exercise_id, start_method))
+        return self.runs.of(exercise_id, start_method)
 
     def _job_for(self, path) -> Job | None:
         key = str(path)
@@ -145,7 +91,7 @@ class GraderPlugin:
         """The observation of this check's driver, after the standard judgements."""
         spec = _spec(request.node)
         job = self._job_for(request.node.path)
-        observation = self._observe(job, start_method, spec.uses.__name__, request.node.module)
+        observation = self._observe(job, start_method, spec.uses.__name__)
         request.node._grader_seed = observation.seed
         self._judge(job, observation, spec)
         return observation
@@ -154,7 +100,7 @@ class GraderPlugin:
         if observation.outcome in (TIMEOUT, DIED, RESOURCE):  # one failure, not one per check that shared it
             key = (job.exercise_id, observation.start_method, observation.driver, observation.seed)
             if key in self._fatal_reported:
-                raise NotRun(_CATEGORY_OF[observation.outcome], _("Not run: the same run failed in the check above."))
+                raise NotRun(CATEGORY_OF[observation.outcome], _("Not run: the same run failed in the check above."))
             self._fatal_reported.add(key)
         judge_outcome(observation, spec)
 
@@ -168,7 +114,7 @@ class GraderPlugin:
         job = self._job_for(pyfuncitem.path)
         spec = _spec(pyfuncitem)
         method = pyfuncitem.callspec.params.get("start_method") if hasattr(pyfuncitem, "callspec") else None
-        runs = self._runs.get((job.exercise_id, method)) if job and spec and method else None
+        runs = self.runs.of(job.exercise_id, method) if job and spec and method else None
         explored = runs.explored.get(spec.uses.__name__, []) if runs else []
         if len(explored) < 2:
             return None
@@ -183,20 +129,12 @@ class GraderPlugin:
         pyfuncitem._grader_seed = None
         return True
 
-    def _observe(self, job: Job, start_method: str, driver: str, module) -> Observation:
+    def _observe(self, job: Job, start_method: str, driver: str) -> Observation:
         if job.missing:
             raise CheckFailure("not_implemented",
                                _("There is {missing}: add the file, then grade again.").format(missing=job.missing))
-        if (job.exercise_id, start_method) not in self._runs:
-            asked: dict[str, int] = {}
-            for value in vars(module).values():
-                check_spec = getattr(value, "_grader_check", None)
-                if check_spec is not None and check_spec.schedules:
-                    name = check_spec.uses.__name__
-                    asked[name] = max(asked.get(name, 0), check_spec.schedules)
-            drivers = [name for name, value in vars(module).items() if is_driver(value)]
-            self._run_exercise(job, {name: job.seeds_for(asked.get(name, 0)) for name in drivers})
-        runs = self._runs[(job.exercise_id, start_method)]
+        self.runs.wait(job)
+        runs = self.runs.of(job.exercise_id, start_method)
         if runs.import_failure is not None:
             if job.exercise_id not in self._import_reported:
                 self._import_reported.add(job.exercise_id)
@@ -208,67 +146,6 @@ class GraderPlugin:
             category, reason = runs.stopped or ("error", N_("its driver did not run"))
             raise NotRun(category, _("Not run: {reason}.").format(reason=_(reason)))  # a constant reason
         return runs.observations[driver]
-
-    def _run_exercise(self, job: Job, drivers: dict[str, list[int]]) -> None:
-        """Run the exercise under all its start methods at once: one sandbox each, in parallel.
-
-        The sandboxes are independent processes; running them side by side makes a correct
-        solution cost about its slowest start method, and a deadlock one timeout in all.
-        """
-        started = time.monotonic()
-        with ThreadPoolExecutor(max_workers=len(job.start_methods)) as pool:
-            futures = {m: pool.submit(self._run_sandbox, job, m, drivers) for m in job.start_methods}
-            try:
-                for method, future in futures.items():
-                    self._runs[(job.exercise_id, method)] = future.result()
-            except BaseException:  # Ctrl-C or the backstop timeout: stop the sandboxes, then go
-                sandbox_module.cancel_all()
-                raise
-        job.seconds += time.monotonic() - started
-        job.explored = max((len(seeds) for seeds in drivers.values()), default=0)
-        for method in job.start_methods:
-            for observations in self._runs[(job.exercise_id, method)].explored.values():
-                for observation in observations:
-                    job.leftovers += len(observation.leftovers)
-                    self.written_paths.update(str(e.get("path")) for e in observation.events
-                                              if e.kind == "file.write")
-                    job.escapes.extend(e for e in observation.events
-                                       if e.kind in ("sandbox.refused", "sandbox.bypass"))
-
-    def _run_sandbox(self, job: Job, start_method: str, drivers: dict[str, list[int]]) -> _Runs:
-        """Import the student's module once, run every driver in order under each of its
-        schedules, keep the observations. Exploring costs driver runs, not sandboxes."""
-        runs = _Runs()
-        box = sandbox_module.Sandbox(job.submission, job.module_name, job.tests, start_method, job.timeout,
-                                     job.limits)
-        try:
-            failure = box.start()
-            job.confinement[start_method] = box.confinement
-            if failure is not None:
-                runs.import_failure = failure
-                return runs
-            budget = schedule.budget_ms(job.timeout)
-            for name, seeds in drivers.items():
-                if job.seed is None and start_method != job.explore_method:
-                    seeds = seeds[:1]
-                for seed in seeds:
-                    explore = len(seeds) > 1 or job.seed is not None
-                    plan = {"seed": seed, "budget_ms": budget, "run": box.runs} if explore else None
-                    observation = box.run(name, schedule=plan)
-                    if explore:
-                        observation = dataclasses.replace(observation, seed=seed)
-                    runs.observations.setdefault(name, observation)
-                    runs.explored.setdefault(name, []).append(observation)
-                    if observation.outcome in (TIMEOUT, DIED, RESOURCE):
-                        break
-                    if job.seed is None and not any(e.kind in schedule.POINTS for e in observation.events):
-                        break  # no synchronisation call to perturb: more schedules would be the same run
-                if box.dead:
-                    runs.stopped = (_CATEGORY_OF.get(observation.outcome, "crash"), box.dead_reason)
-                    break
-        finally:
-            box.close()
-        return runs
 
     # ------------------------------------------------------------------ reporting
 
@@ -292,7 +169,7 @@ class GraderPlugin:
     def _record(self, item, job: Job, call) -> CheckRecord:
         spec = _spec(item)
         method = item.callspec.params.get("start_method") if hasattr(item, "callspec") else None
-        runs = self._runs.get((job.exercise_id, method)) if method else None
+        runs = self.runs.of(job.exercise_id, method) if method else None
         observation = runs.observations.get(spec.uses.__name__) if runs and spec else None
         # The name is a msgid (a constant of the hidden module): translated here, as it is recorded.
         base = dict(exercise_id=job.exercise_id, name=_(spec.name) if spec else item.name, start_method=method,
@@ -344,7 +221,6 @@ def _one_line(excinfo, style=None) -> str:
     return excinfo.exconly()
 
 
-_CATEGORY_OF = {TIMEOUT: "timeout", DIED: "crash", RESOURCE: "resource"}
 
 
 class _ImportFailed(Exception):

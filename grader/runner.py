@@ -16,17 +16,19 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-
-import pytest
+from typing import TYPE_CHECKING
 
 from . import confinement, schedule
 from . import sandbox as sandbox_module
 from .confinement import weakest
 from .course import Course, Exercise
 from .i18n import N_, _
-from .plugin import CheckRecord, GraderPlugin, Job
+from .runs import Job, Runs
 from .snapshot import Snapshot
 from .verdict import Category, CheckResult, ExerciseVerdict, RunVerdict, Status, exercise_status
+
+if TYPE_CHECKING:
+    from .plugin import CheckRecord, GraderPlugin
 
 MISSING = N_("no {file} in the submission")  # a folder that lacks one exercise's file: that exercise is not done
 OnExercise = Callable[[int, int, Exercise, "ExerciseVerdict | None"], None]
@@ -96,7 +98,6 @@ def grade(course: Course, exercises: list[Exercise], submission: Path | None = N
     empty = [ex.id for ex, job in zip(exercises, jobs, strict=True) if not job.start_methods]
     if empty:
         raise GradingError(f"no start method left to grade {', '.join(empty)} under: check --start-method")
-    plugin = GraderPlugin(jobs)
     longest = max(job.timeout for job in jobs)
     args = [str(job.tests) for job in jobs] + [
         "-p", "pytest_timeout", *[f"-pno:{name}" for name in UNUSED_PYTEST_PLUGINS],
@@ -109,13 +110,24 @@ def grade(course: Course, exercises: list[Exercise], submission: Path | None = N
     snapshot = None if confinement.guards_files() else Snapshot.take(course.root)
     sandbox_module.reset_cancel()
     started = time.monotonic()
-    with contextlib.redirect_stdout(sys.stderr):  # nothing pytest says may reach a JSON stdout
-        code = _pytest_main(args, plugin)
+    runs = Runs()
+    runs.start(jobs[0])  # the first exercise's sandboxes run while pytest is imported and collects
+    try:
+        import pytest
+
+        from .plugin import GraderPlugin
+
+        plugin = GraderPlugin(jobs, runs)
+        with contextlib.redirect_stdout(sys.stderr):  # nothing pytest says may reach a JSON stdout
+            code = _pytest_main(args, plugin)
+    finally:
+        runs.close()
     # Where the kernel kept every sandbox from writing, a changed course file is not the
     # student's doing (an instructor editing while a class is graded): nothing is undone or blamed.
     reports = [report for job in jobs for report in job.confinement.values()]
     confined = bool(reports) and all(report.get("fs") for report in reports)
-    changed = [] if confined or snapshot is None else snapshot.restore_changes(plugin.written_paths)
+    written = set().union(*(job.written_paths for job in jobs))
+    changed = [] if confined or snapshot is None else snapshot.restore_changes(written)
     _forget_hidden_modules(jobs)
     if code == pytest.ExitCode.INTERRUPTED:
         raise KeyboardInterrupt
@@ -156,6 +168,8 @@ def _forget_hidden_modules(jobs: list[Job]) -> None:
 def _pytest_main(args: list[str], plugin: GraderPlugin) -> int:
     """pytest with only the plugins grading needs: whatever else is installed (a plugin that
     reorders or repeats tests, one that runs them in workers) stays out of the verdict."""
+    import pytest
+
     saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
     os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
     try:

@@ -145,6 +145,7 @@ class Sandbox:
         self.dead_reason = ""
         self.runs = 0  # driver runs requested so far (numbers each run's schedule budget)
         self.import_observation: Observation | None = None
+        self.drivers: dict[str, int] = {}  # the drivers module's drivers, in order: schedules its checks ask for
         self._proc: subprocess.Popen | None = None
         self._scratch: Path | None = None
         self._event_offsets: dict[str, int] = {}
@@ -439,6 +440,7 @@ class Sandbox:
             return self._make(driver, RAISED, duration=duration, error=ErrorInfo.from_dict(reply["error"]),
                               leftovers=leftovers, daemons=reply.get("daemons_stopped", ()))
         if isinstance(reply, dict) and reply.get("type") == "imported":
+            self.drivers = {str(name): int(asked) for name, asked in reply.get("drivers", ())}
             return self._make(driver, RETURNED, duration=duration)
         if isinstance(reply, dict) and reply.get("type") == "drivers_failed":
             self._kill_tree()

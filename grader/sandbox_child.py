@@ -204,6 +204,20 @@ def _label(name: str) -> None:
         pass
 
 
+def _drivers_of(module) -> list[list]:
+    """[name, schedules asked] of each driver of the hidden-check module, in the module's order:
+    what the supervisor runs, known before (and without) the grader's pytest session."""
+    from grader.drivers import is_driver
+
+    asked = {name: 0 for name, value in vars(module).items() if is_driver(value)}
+    for value in vars(module).values():
+        spec = getattr(value, "_grader_check", None)
+        uses = getattr(getattr(spec, "uses", None), "__name__", None)
+        if uses in asked and getattr(spec, "schedules", 0):
+            asked[uses] = max(asked[uses], int(spec.schedules))
+    return [[name, count] for name, count in asked.items()]
+
+
 def main() -> None:
     config = json.loads(os.environ.pop("GRADER_SANDBOX", "{}"))
     request_fd, reply_fd = config["request_fd"], config["reply_fd"]
@@ -254,7 +268,7 @@ def main() -> None:
     except BaseException as error:  # noqa: BLE001 - the grader's own fault: reported as such
         send(reply_fd, {"type": "drivers_failed", "error": describe_error(error, config["drivers_file"])})
         os._exit(0)
-    send(reply_fd, {"type": "imported", "duration": time.monotonic() - started})
+    send(reply_fd, {"type": "imported", "duration": time.monotonic() - started, "drivers": _drivers_of(drivers)})
 
     while True:
         request = receive(request_fd)

@@ -13,6 +13,14 @@ from ..i18n import _
 EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
 
 
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C, as grade's own SIGINT handler raises it. A subclass, because CPython remembers a
+    plain KeyboardInterrupt that passes through code it compiled from a string (a dataclass being
+    defined while pytest is imported) and, at exit, kills the process with SIGINT although grade
+    caught it, wrote the format's document and returned 130."""
+
+
+
 def add_course_option(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--course", type=Path, default=None, metavar="PATH",
                         help=_("the course root or its course.yaml (default: found from the current folder)"))

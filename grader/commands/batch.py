@@ -19,7 +19,7 @@ from pathlib import Path
 
 from ..course import load_course
 from ..i18n import N_
-from ._common import EXIT_ERROR, EXIT_FAIL, EXIT_PASS, add_course_option, find_course
+from ._common import EXIT_ERROR, EXIT_FAIL, EXIT_PASS, Interrupted, add_course_option, find_course
 
 HELP = N_("(instructors) grade a folder of submissions: verdicts, a gradebook CSV, a class report")
 
@@ -151,7 +151,7 @@ def _n(value: float) -> str:
 
 
 def _interrupted(signum, frame):
-    raise KeyboardInterrupt
+    raise Interrupted
 
 
 def _cores() -> int:

@@ -21,7 +21,15 @@ from .. import progress
 from ..course import START_METHODS, load_course
 from ..i18n import N_, _
 from ..report.text import finish
-from ._common import EXIT_PASS, add_course_option, ascii_only, find_course, terminal_width, use_color
+from ._common import (
+    EXIT_PASS,
+    Interrupted,
+    add_course_option,
+    ascii_only,
+    find_course,
+    terminal_width,
+    use_color,
+)
 from .overview import PROGRESS
 
 HELP = N_("grade the current exercise each time you save its file (keys: n h l r s q)")
@@ -240,7 +248,7 @@ def _keys():
 
 
 def _raise_interrupt(signum, frame):
-    raise KeyboardInterrupt
+    raise Interrupted
 
 
 def _say(text: str) -> None:
