@@ -8,6 +8,7 @@ failure with the seed its verdict names and counts how often the failure comes b
 
     python bench/schedules_stress.py --repeat 20 --burners 2 --replay 10
     python bench/schedules_stress.py --only exercise12 --repeat 5
+    python bench/schedules_stress.py --what passing --burners 2 --jobs 2 --burn-seconds 3600
 
 Timings are printed, never asserted (the machine is shared).
 """
@@ -20,6 +21,7 @@ import multiprocessing
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -68,6 +70,7 @@ def main(argv=None) -> int:
     parser.add_argument("--replay", type=int, default=0, help="replays of each failure's seed")
     parser.add_argument("--only", action="append", default=[], help="exercise ids to include")
     parser.add_argument("--what", choices=("bugs", "passing", "both"), default="both")
+    parser.add_argument("--jobs", type=int, default=1, help="gradings at once (more load, less wall time)")
     args = parser.parse_args(argv)
     course = load_course(ROOT)
     expected = {str(b.path.relative_to(ROOT)): b.category for ex in course.exercises for b in ex.known_bugs}
@@ -88,8 +91,9 @@ def main(argv=None) -> int:
     try:
         for exercise, path, want in cases:
             good, seeds, started = 0, [], time.monotonic()
-            for _ in range(args.repeat):
-                verdict = grade(exercise, path)
+            with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+                verdicts = list(pool.map(grade, [exercise] * args.repeat, [path] * args.repeat))
+            for verdict in verdicts:
                 if want == "pass":
                     good += verdict.get("status") == "pass"
                 else:
