@@ -1,0 +1,49 @@
+"""grader/runs.py: the sandboxes of a grading run before, and without, the pytest session."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PROBE = """
+import sys
+from pathlib import Path
+from grader import runs, runner
+from grader.course import load_course
+
+seen = []
+original = runs.Runs.start
+def start(self, job):
+    seen.append(("pytest" in sys.modules, job.exercise_id))
+    return original(self, job)
+runs.Runs.start = start
+course = load_course(Path(sys.argv[1]))
+verdict = runner.grade(course, [course.find("exercise1"), course.find("exercise2")], Path(sys.argv[1]) / "solutions",
+                       runner.Options(start_methods=("fork",), schedules=1))
+print(seen[0], [(e.exercise, e.status.value) for e in verdict.exercises])
+"""
+
+
+def test_the_first_exercises_sandboxes_start_before_pytest_is_imported():
+    done = subprocess.run([sys.executable, "-c", PROBE, str(ROOT)], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("(False, 'exercise1')"), done.stdout
+    assert "('exercise1', 'pass'), ('exercise2', 'pass')" in done.stdout, "the later exercise is started when asked"
+
+
+def test_the_drivers_a_sandbox_reports_are_its_hidden_modules_in_order(tmp_path):
+    from grader.sandbox import Sandbox
+
+    (tmp_path / "student.py").write_text("def f():\n    return 1\n")
+    (tmp_path / "hidden.py").write_text(
+        "from grader.checks import check, driver\n"
+        "@driver\ndef second(student):\n    return student.f()\n"
+        "@driver\ndef first(student):\n    return 2\n"
+        "@check('a', uses=first, schedules=6)\ndef test_a(obs):\n    pass\n"
+        "@check('b', uses=first, schedules=3)\ndef test_b(obs):\n    pass\n"
+        "def helper(student):\n    return 3\n")
+    with Sandbox(tmp_path / "student.py", "student", tmp_path / "hidden.py", "fork", 10) as box:
+        assert box.drivers == {"second": 0, "first": 6}
