@@ -33,6 +33,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 PY = sys.executable
+COMMAND_LIMIT_S = 600  # no figure's command takes this long: one that does is broken, not slow
 
 # Submissions whose verdict is a hang, and the exercise they stand in for.
 HANGS = {
@@ -74,7 +75,11 @@ def env_for(bytecode: bool) -> dict[str, str]:
 
 def timed(cmd: list[str], env: dict[str, str], cwd: Path = ROOT, ok=(0, 1)) -> float:
     started = time.perf_counter()
-    proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    try:
+        proc = subprocess.run(cmd, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                              timeout=COMMAND_LIMIT_S)
+    except subprocess.TimeoutExpired:
+        raise SystemExit(f"bench: {' '.join(cmd)} did not end within {COMMAND_LIMIT_S} s") from None
     elapsed = time.perf_counter() - started
     if proc.returncode not in ok:
         raise SystemExit(f"bench: {' '.join(cmd)} exited {proc.returncode}: {proc.stderr[-2000:]}")
