@@ -131,9 +131,9 @@ def emit(kind: str, internal: bool = False, where: str | None = None, **data) ->
         pass
 
 
-def _pause(kind: str, who: str | None = None) -> None:
+def _pause(kind: str, who: str | None = None, k: int | None = None) -> None:
     """A synchronisation point: sleep if the explored schedule says so, and log the sleep."""
-    slept = schedule.point(kind, who)
+    slept = schedule.point(kind, who, k)
     if slept:
         emit("schedule.delay", at=kind, ms=slept)
 
@@ -492,11 +492,11 @@ class _TaskRecordingQueue:
             job, i, func, args, kwds = task
             # The student's function is called as func(*args, **kwds) inside `run`, so that
             # errors name it (not the probe) exactly as they would without the probe.
-            task = (job, i, _timed_task(func, args, schedule.task_name(job, i)), (func, args, kwds), {})
+            task = (job, i, _timed_task(func, args, schedule.task_point(job, i)), (func, args, kwds), {})
         return task
 
 
-def _timed_task(func, args, who: str):
+def _timed_task(func, args, where: tuple[str, int]):
     from multiprocessing import pool
 
     if func in (pool.mapstar, pool.starmapstar) and args:
@@ -507,7 +507,7 @@ def _timed_task(func, args, who: str):
     def run(func, args, kwds):
         # A slow task: results out of order, or after the pool ended. Its delay is the task's, not
         # its worker's: which worker takes which task is a race, and a replay must slow the same task.
-        _pause("pool.task", who)
+        _pause("pool.task", *where)
         begin, cpu = time.monotonic(), time.process_time()
         ok = False
         try:

@@ -156,6 +156,10 @@ def _run_sandbox(job: Job, start_method: str) -> MethodRuns:
                 runs.explored.setdefault(name, []).append(observation)
                 if observation.outcome in (TIMEOUT, DIED, RESOURCE):
                     break
+                if observation.leftovers and name in box.strict:
+                    # Processes left running fail a check of this driver (lifecycle) whatever the
+                    # schedule, and each run waited for them: exploring would only repeat the wait.
+                    break
                 if job.seed is None and not any(e.kind in schedule.POINTS for e in observation.events):
                     break  # no synchronisation call to perturb: more schedules would be the same run
             if box.dead:

@@ -146,6 +146,7 @@ class Sandbox:
         self.runs = 0  # driver runs requested so far (numbers each run's schedule budget)
         self.import_observation: Observation | None = None
         self.drivers: dict[str, int] = {}  # the drivers module's drivers, in order: schedules its checks ask for
+        self.strict: set[str] = set()  # drivers with a check that fails whenever processes are left running
         self._proc: subprocess.Popen | None = None
         self._scratch: Path | None = None
         self._event_offsets: dict[str, int] = {}
@@ -440,7 +441,8 @@ class Sandbox:
             return self._make(driver, RAISED, duration=duration, error=ErrorInfo.from_dict(reply["error"]),
                               leftovers=leftovers, daemons=reply.get("daemons_stopped", ()))
         if isinstance(reply, dict) and reply.get("type") == "imported":
-            self.drivers = {str(name): int(asked) for name, asked in reply.get("drivers", ())}
+            self.drivers = {str(name): int(asked) for name, asked, *_ in reply.get("drivers", ())}
+            self.strict = {str(name) for name, _asked, *rest in reply.get("drivers", ()) if rest and rest[0]}
             return self._make(driver, RETURNED, duration=duration)
         if isinstance(reply, dict) and reply.get("type") == "drivers_failed":
             self._kill_tree()
@@ -450,7 +452,9 @@ class Sandbox:
             return self._make(driver, RAISED, duration=duration, error=ErrorInfo.from_dict(reply["error"]))
         self.dead = True
         if reply == "timeout":
-            stacks = self._dump_stacks([p for p in self._tree() if not self._is_helper(p)])
+            # The nanny (the process this grader started) never runs the probe: asking it for a
+            # stack would only wait STACK_READY_S for a handler that never comes.
+            stacks = self._dump_stacks([p for p in self._tree() if not self._is_helper(p) and p.pid != self._proc.pid])
             self._kill_tree()
             self.dead_reason = N_("your code hung in an earlier check")
             return self._make(driver, TIMEOUT, duration=duration, stacks=stacks,

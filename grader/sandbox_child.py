@@ -205,17 +205,19 @@ def _label(name: str) -> None:
 
 
 def _drivers_of(module) -> list[list]:
-    """[name, schedules asked] of each driver of the hidden-check module, in the module's order:
+    """[name, schedules asked, failed by leftovers] of each driver of the hidden-check module, in
+    the module's order (the last: some check of it fails whenever processes are left running):
     what the supervisor runs, known before (and without) the grader's pytest session."""
     from grader.drivers import is_driver
 
-    asked = {name: 0 for name, value in vars(module).items() if is_driver(value)}
+    asked = {name: [name, 0, False] for name, value in vars(module).items() if is_driver(value)}
     for value in vars(module).values():
         spec = getattr(value, "_grader_check", None)
         uses = getattr(getattr(spec, "uses", None), "__name__", None)
-        if uses in asked and getattr(spec, "schedules", 0):
-            asked[uses] = max(asked[uses], int(spec.schedules))
-    return [[name, count] for name, count in asked.items()]
+        if uses in asked:
+            asked[uses][1] = max(asked[uses][1], int(getattr(spec, "schedules", 0) or 0))
+            asked[uses][2] = asked[uses][2] or not getattr(spec, "leftovers_ok", False)
+    return list(asked.values())
 
 
 def main() -> None:

@@ -20,7 +20,8 @@ may sleep there, and the seed alone decides when and how long, so a schedule rep
 The strategy is a function of the seed (odd seeds "pct", even ones "random", 0 none),
 so `--seed S` needs nothing else. Every decision is a hash of (seed, process name,
 number of the point in that process): the same seed gives the same delays. A Pool task's
-delay is the task's own (the run's n-th job, the task's index in it), not its worker's:
+delay is the task's own (the run's n-th job as its name, its index in the job as the number
+of its point), not its worker's:
 which worker takes which task is itself a race, and a replay must slow the same task.
 
 Total delay is bounded per run: every sleep first appends its milliseconds, as bytes,
@@ -174,10 +175,11 @@ def _next_job() -> int:
     return next(pool.job_counter) + 1 if pool is not None else 0
 
 
-def task_name(job: int, index: int) -> str:
-    """A Pool task's name for its delays: the run's n-th job, the i-th task of it, whichever
-    worker runs it (the same in a replay, where the worker that takes it may differ)."""
-    return f"task-{job - _state.get('job_base', 0)}-{index}"
+def task_point(job: int, index: int) -> tuple[str, int]:
+    """Who and which point a Pool task is, for its delay: the run's n-th job, and the task's index
+    in it as the point's number, whichever worker runs it (the same in a replay, where the worker
+    that takes it may differ). A job's tasks thus share a PCT priority and its change points."""
+    return f"job-{job - _state.get('job_base', 0)}", index
 
 
 def _name() -> str:
@@ -187,8 +189,10 @@ def _name() -> str:
     return process.current_process().name if process is not None else "MainProcess"
 
 
-def point(kind: str, who: str | None = None) -> int:
-    """A synchronisation point: sleep as the schedule says. Returns the milliseconds slept."""
+def point(kind: str, who: str | None = None, k: int | None = None) -> int:
+    """A synchronisation point: sleep as the schedule says. Returns the milliseconds slept.
+
+    `who` and `k` default to this process's name and the number of its points so far."""
     seed = _state["seed"]
     if not seed or kind not in POINTS:
         return 0
@@ -196,8 +200,9 @@ def point(kind: str, who: str | None = None) -> int:
         _state.update(counts={}, pid=os.getpid())
         _close()
     who = who or _name()
-    k = _state["counts"].get(who, 0)
-    _state["counts"][who] = k + 1
+    if k is None:
+        k = _state["counts"].get(who, 0)
+        _state["counts"][who] = k + 1
     ms = delay_ms(seed, who, k)
     if ms and _spend(ms):
         time.sleep(ms / 1000)

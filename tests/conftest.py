@@ -32,6 +32,17 @@ def copy_course(destination: Path) -> Path:
         ".git", ".venv", ".grade", "__pycache__", "*.egg-info", ".pytest_cache"))
     return destination
 
+# A drivers module for tests that drive a Sandbox directly: call any function of the student's module.
+CALL_DRIVER = "def call(student, name, *args):\n    return getattr(student, name)(*args)\n"
+
+
+def sandbox_files(folder: Path, student: str) -> Path:
+    """`folder` with student.py (the given source) and drivers_mod.py (CALL_DRIVER) in it."""
+    (folder / "student.py").write_text(student)
+    (folder / "drivers_mod.py").write_text(CALL_DRIVER)
+    return folder
+
+
 # Test courses, variants and fixtures hold hidden-check modules named test_*.py for the grader
 # to run, never for the project's own suite to collect.
 collect_ignore_glob = ["courses/*", "variants/*", "hostile/*", "submissions/*", "fixtures/*"]

@@ -47,3 +47,22 @@ def test_the_drivers_a_sandbox_reports_are_its_hidden_modules_in_order(tmp_path)
         "def helper(student):\n    return 3\n")
     with Sandbox(tmp_path / "student.py", "student", tmp_path / "hidden.py", "fork", 10) as box:
         assert box.drivers == {"second": 0, "first": 6}
+
+
+def test_a_driver_that_left_processes_running_is_not_explored_again(tmp_path):
+    """Every schedule would wait for the same forgotten child (8 s each) to fail the same way."""
+    from conftest import copy_course
+
+    from grader import runner
+    from grader.course import load_course
+    from grader.runs import Runs
+
+    course = load_course(copy_course(tmp_path / "course"))
+    exercise = course.find("exercise1")
+    options = runner.Options(start_methods=("fork",), schedules=3, timeout=4)
+    runs = Runs()
+    for file, explored in (("tests/hostile/nondaemon_left_running.py", 1), ("solutions/exercise1_process.py", 3)):
+        job = runner._job(course, exercise, course.root / file, options)
+        runs.wait(job)
+        assert len(runs.of(job.exercise_id, "fork").explored["named_children"]) == explored, file
+        runs = Runs()

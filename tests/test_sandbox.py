@@ -5,6 +5,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+from conftest import sandbox_files
 
 from grader.course import Limits
 from grader.observations import RAISED, RETURNED, TIMEOUT
@@ -40,14 +41,11 @@ STUDENT = textwrap.dedent('''
         with open(path, "w") as f:
             f.write("x")
 ''')
-DRIVERS = "def call(student, name, *args):\n    return getattr(student, name)(*args)\n"
 
 
 @pytest.fixture
 def files(tmp_path):
-    (tmp_path / "student.py").write_text(STUDENT)
-    (tmp_path / "drivers_mod.py").write_text(DRIVERS)
-    return tmp_path
+    return sandbox_files(tmp_path, STUDENT)
 
 
 @pytest.mark.parametrize("method", ["fork", "forkserver", "spawn"])
@@ -98,10 +96,8 @@ def test_writes_outside_the_sandbox_folder_are_recorded(files, tmp_path_factory)
 
 
 def test_too_many_processes_is_a_resource_failure(tmp_path):
-    (tmp_path / "student.py").write_text(
-        "import os, time\ndef bomb():\n    for _ in range(40):\n        if os.fork() == 0:\n"
-        "            time.sleep(60)\n            os._exit(0)\n    time.sleep(30)\n")
-    (tmp_path / "drivers_mod.py").write_text(DRIVERS)
+    sandbox_files(tmp_path, "import os, time\ndef bomb():\n    for _ in range(40):\n        if os.fork() == 0:\n"
+                            "            time.sleep(60)\n            os._exit(0)\n    time.sleep(30)\n")
     with Sandbox(tmp_path / "student.py", "student", tmp_path / "drivers_mod.py", "fork", 10,
                  Limits(processes=20)) as box:
         obs = box.run("call", "bomb")
@@ -129,8 +125,7 @@ MANAGED = textwrap.dedent('''
 
 @pytest.mark.parametrize("method", ["fork", "spawn"])
 def test_a_managers_lock_is_logged_like_a_semlock_with_one_id_in_every_process(tmp_path, method):
-    (tmp_path / "student.py").write_text(MANAGED)
-    (tmp_path / "drivers_mod.py").write_text(DRIVERS)
+    sandbox_files(tmp_path, MANAGED)
     with Sandbox(tmp_path / "student.py", "student", tmp_path / "drivers_mod.py", method, 10) as box:
         obs = box.run("call", "run")
     assert obs.outcome == RETURNED, obs.error

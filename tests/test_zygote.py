@@ -8,6 +8,7 @@ import textwrap
 
 import psutil
 import pytest
+from conftest import sandbox_files
 
 from grader import confinement, sandbox, zygote
 from grader.observations import RETURNED
@@ -40,14 +41,11 @@ STUDENT = textwrap.dedent('''
         import time
         time.sleep(0.3)
 ''')
-DRIVERS = "def call(student, name, *args):\n    return getattr(student, name)(*args)\n"
 
 
 @pytest.fixture
 def files(tmp_path):
-    (tmp_path / "student.py").write_text(STUDENT)
-    (tmp_path / "drivers_mod.py").write_text(DRIVERS)
-    return tmp_path
+    return sandbox_files(tmp_path, STUDENT)
 
 
 def _where(files, method="fork") -> tuple[dict, dict]:
