@@ -148,6 +148,7 @@ class Sandbox:
         self.drivers: dict[str, int] = {}  # the drivers module's drivers, in order: schedules its checks ask for
         self.strict: set[str] = set()  # drivers with a check that fails whenever processes are left running
         self._proc: subprocess.Popen | None = None
+        self._request_w = self._reply_r = self._output_r = None  # the pipes' ends this process keeps
         self._scratch: Path | None = None
         self._event_offsets: dict[str, int] = {}
         self._pending_events: list[Event] = []
@@ -178,7 +179,16 @@ class Sandbox:
         self.close()
 
     def start(self) -> Observation:
-        """Start the process and import the student's module; the outcome of the import."""
+        """Start the process and import the student's module; the outcome of the import.
+
+        If the grader cannot start it (SandboxError), nothing of it is left: no process, no folder."""
+        try:
+            return self._start()
+        except BaseException:
+            self.close()
+            raise
+
+    def _start(self) -> Observation:
         adopts = become_subreaper()  # a fork of the warm sandbox is re-parented here, or not used
         self._scratch = Path(tempfile.mkdtemp(prefix="grade-"))
         for sub in ("events", "stacks", "work", "tmp"):
@@ -284,28 +294,32 @@ class Sandbox:
         return self._observe(driver, reply, started)
 
     def close(self) -> None:
-        """End the sandbox: let the process exit cleanly if it can, then kill what is left."""
-        if self._proc is None:
-            return
-        if self._proc.poll() is None and not self.dead:
-            try:
-                send(self._request_w, {"type": "exit"})
-                self._proc.wait(CLOSE_WAIT_S)
-            except (OSError, subprocess.TimeoutExpired):
-                pass
-        self._kill_tree()
+        """End the sandbox: let the process exit cleanly if it can, then kill what is left, and
+        remove its folder and cgroup (after a start that failed half-way too). Idempotent."""
+        if self._proc is not None:
+            if self._proc.poll() is None and not self.dead:
+                try:
+                    send(self._request_w, {"type": "exit"})
+                    self._proc.wait(CLOSE_WAIT_S)
+                except (OSError, subprocess.TimeoutExpired):
+                    pass
+            self._kill_tree()
+            _NANNIES.discard(self._proc.pid)
+            self._proc = None
         for fd in (self._request_w, self._reply_r, self._output_r):
-            try:
-                os.close(fd)
-            except OSError:
-                pass
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+        self._request_w = self._reply_r = self._output_r = None
         if self._scratch is not None:
             self._unlink_semaphores()
             shutil.rmtree(self._scratch, ignore_errors=True)
+            self._scratch = None
         if self._cgroup is not None:
             self._cgroup.remove()
-        _NANNIES.discard(self._proc.pid)
-        self._proc = None
+            self._cgroup = None
 
     # ------------------------------------------------------------------ waiting
 

@@ -4,6 +4,7 @@ would have been, to the student's code and to the supervisor."""
 from __future__ import annotations
 
 import os
+import tempfile
 import textwrap
 
 import psutil
@@ -122,7 +123,10 @@ def test_a_sandbox_that_the_kernel_did_not_confine_runs_nothing_when_the_course_
     """The runner takes no snapshot where Landlock is expected; a sandbox it did not confine refuses."""
     monkeypatch.setattr(confinement, "guards_files", lambda: True)
     monkeypatch.setenv(confinement.ENV_SWITCH, "0")  # the sandbox's Landlock is off: "not confined"
+    scratch_parent = files / "tmp"
+    scratch_parent.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch_parent))
     box = Sandbox(files / "student.py", "student", files / "drivers_mod.py", "fork", 10)
     with pytest.raises(SandboxError, match="did not confine"):
         box.start()
-    box.close()
+    assert box._proc is None and list(scratch_parent.iterdir()) == [], "a failed start leaves no process, no folder"
