@@ -81,10 +81,10 @@ def base_env() -> dict[str, str]:
     return env
 
 
-def warm_up() -> None:
-    """Start the warm sandbox (grader/zygote.py) now, so that it is ready by the first sandbox."""
-    if become_subreaper():
-        zygote.prestart(base_env())
+def warm_up() -> zygote.Zygote | None:
+    """The warm sandbox (grader/zygote.py), started now if it is not running, so that it is ready by
+    the first sandbox; None where its forks could not be re-parented here (no subreaper)."""
+    return zygote.prestart(base_env()) if become_subreaper() else None
 
 
 class _Adopted:
@@ -189,7 +189,7 @@ class Sandbox:
             raise
 
     def _start(self) -> Observation:
-        adopts = become_subreaper()  # a fork of the warm sandbox is re-parented here, or not used
+        warm = warm_up()  # this process becomes a subreaper: the sandbox's orphans come back here
         self._scratch = Path(tempfile.mkdtemp(prefix="grade-"))
         for sub in ("events", "stacks", "work", "tmp"):
             (self._scratch / sub).mkdir()
@@ -229,7 +229,6 @@ class Sandbox:
         env["TMPDIR"] = str(self._scratch / "tmp")
         env["GRADER_SEMPREFIX"] = self._semprefix
         try:
-            warm = zygote.prestart(base_env()) if adopts else None
             pid = warm.fork(env, str(self._scratch / "work"), (request_r, reply_w, output_w)) if warm else None
             if pid is not None:
                 self._proc = _Adopted(pid)  # a fork of the warm sandbox (grader/zygote.py), now our child
