@@ -61,6 +61,9 @@ SITE_DIR = Path(__file__).parent / "_site"
 POLL_S = 0.1  # how often the tree is counted while waiting (a scan of /proc costs ~2 ms)
 STACK_WAIT_S = 0.5  # longest wait for the stack dumps
 STACK_READY_S = 1.0  # how long a process still starting up gets to install its stack handler
+# A run's first half second of children starting up counts against its limit, as it would on any
+# machine (an idle one starts a spawn child in ~0.15 s); only start-up beyond it is the machine's.
+STARTUP_OWN_S = 0.5
 LEFTOVER_GRACE_S = 0.2  # processes still exiting when a run returns get this long
 CLOSE_WAIT_S = 2.0  # a clean exit of the sandbox process gets this long
 FLOOD_FACTOR = 16  # output past 16 times its cap stops the run at once
@@ -328,9 +331,11 @@ class Sandbox:
         Time in which one of the student's processes is still starting up (a spawn or forkserver
         child importing modules, before it runs anything) is added to the deadline, up to one
         more limit: that time is the machine's, and on a loaded one it is seconds per child.
+        The first STARTUP_OWN_S of it is not: an idle machine's hang is then reported in time.
         """
         next_count = last_poll = time.monotonic() + POLL_S
         cap = deadline + self.timeout
+        own = STARTUP_OWN_S
         while True:
             message = self._parse_reply()
             if message is not None:
@@ -372,7 +377,10 @@ class Sandbox:
                 tree = self._tree()
                 polled = time.monotonic()
                 if deadline < cap and self._starting(tree):
-                    deadline = min(cap, deadline + polled - last_poll)
+                    starting = polled - last_poll
+                    counted = min(own, starting)
+                    own -= counted
+                    deadline = min(cap, deadline + starting - counted)
                 last_poll = polled
                 count = sum(1 for p in tree if running(p))
                 if count > self.limits.processes:
