@@ -1,19 +1,21 @@
 """Same submission, same verdict: every variant and hostile file graded N times under load.
 
-    python bench/repeat_verdicts.py [--repeat 10] [--burners 2] [--only NAME ...] [--start-method M ...]
+    python bench/repeat_verdicts.py [--repeat 10] [--burners 2] [--jobs 1] [--only NAME ...] [--start-method M ...]
 
 Grades every file of tests/variants/ that course.yaml names (known bugs and correct
 variants, each as its exercise) and every hostile submission of tests/hostile/ (as
 exercise 1, on a copy of the course), REPEAT times each, while BURNERS CPU-bound processes
 keep the cores busy. Prints every file whose verdict differed between runs: its exercise's
 status and score, and each check's status and category under each start method. Exit
-status 1 if any differed (or a grading gave no JSON document), else 0. Not part of CI:
-it loads the machine on purpose, for as long as it runs.
+status 1 if any differed (or a grading gave no JSON document), else 0. With --jobs N, N
+files are graded at once (each file's runs one after another): more load, less wall time.
+Not part of CI: it loads the machine on purpose, for as long as it runs.
 """
 
 from __future__ import annotations
 
 import argparse
+import concurrent.futures
 import contextlib
 import json
 import multiprocessing
@@ -105,6 +107,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="only files whose path contains NAME (repeatable)")
     parser.add_argument("--start-method", action="append", default=[], dest="methods")
     parser.add_argument("--timeout", type=float, default=None, help="override the exercises' time limits")
+    parser.add_argument("--jobs", type=int, default=1, help="files graded at once (default 1)")
     args = parser.parse_args(argv)
 
     course = load_course(ROOT)
@@ -115,20 +118,28 @@ def main(argv: list[str] | None = None) -> int:
                                                               "*.egg-info", ".pytest_cache"))
     differing = 0
     started = time.monotonic()
+
+    def repeated(exercise: str, path: Path) -> list[tuple]:
+        return [grade_once(exercise, copy / path.relative_to(ROOT), copy, args.methods, args.timeout)
+                for _ in range(args.repeat)]
+
     try:
-        with burning(args.burners):
-            for exercise, path, label in chosen:
-                runs = [grade_once(exercise, copy / path.relative_to(ROOT), copy, args.methods, args.timeout)
-                        for _ in range(args.repeat)]
+        with burning(args.burners), concurrent.futures.ThreadPoolExecutor(max(1, args.jobs)) as pool:
+            futures = {pool.submit(repeated, exercise, path): (exercise, label) for exercise, path, label in chosen}
+            for future in concurrent.futures.as_completed(futures):
+                exercise, label = futures[future]
+                runs = future.result()
                 same = len(set(runs)) == 1 and runs[0][0] != "no JSON document"
-                print(f"{'same' if same else 'DIFFERENT'}  {label}  ({exercise}, {args.repeat} runs)", flush=True)
+                print(f"{'same' if same else 'DIFFERENT'}  {label}  ({exercise}, {args.repeat} runs): "
+                      f"{runs[0][0]} {runs[0][1]}", flush=True)
                 if not same:
                     differing += 1
                     print(describe(runs), flush=True)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
     minutes = (time.monotonic() - started) / 60
-    print(f"{len(chosen)} files x {args.repeat} runs with {args.burners} burners in {minutes:.1f} min: "
+    print(f"{len(chosen)} files x {args.repeat} runs with {args.burners} burners, {args.jobs} at once, "
+          f"in {minutes:.1f} min: "
           f"{differing} differed")
     return 1 if differing else 0
 
