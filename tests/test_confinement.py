@@ -237,7 +237,8 @@ def test_a_fork_bomb_never_exceeds_the_cap(course_copy, tmp_path):
         done.set()
         watcher.join()
     verdict = _json(proc)
-    assert proc.returncode == 1
+    # An exit 2 (the grader could not grade) was seen once at load 20: say why if it comes again.
+    assert proc.returncode == 1, ({k: v for k, v in verdict.items() if k != "checks"}, proc.stderr[-1500:])
     failures = [c for c in verdict["checks"] if c["status"] == "fail"]
     assert failures and failures[0]["category"] == "resource", failures
     assert verdict["confinement"]["process_cap"] == "cgroup"
