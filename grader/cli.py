@@ -13,15 +13,13 @@ from __future__ import annotations
 import argparse
 import os
 import re
-import signal
 import sys
-import threading
 import traceback
 from pathlib import Path
 
 from . import __version__, i18n
 from .commands import COMMANDS, load
-from .commands._common import EXIT_ERROR, EXIT_PASS, Interrupted
+from .commands._common import EXIT_ERROR, EXIT_PASS, stop_status, stopped_by_signals
 from .course import CourseError
 from .i18n import N_, _
 
@@ -87,23 +85,11 @@ def build_parser(command: str) -> argparse.ArgumentParser:
     return parser
 
 
-def _interrupted(signum, frame):
-    raise Interrupted
-
-
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     flag = _take_lang(argv)
-    handler = signal.getsignal(signal.SIGINT)
-    ours = handler is signal.default_int_handler and threading.current_thread() is threading.main_thread()
-    if ours:
-        signal.signal(signal.SIGINT, _interrupted)
-    try:
-        with i18n.using(i18n.choose(flag, None if flag else _course_language(argv))):
-            return _main(argv)
-    finally:
-        if ours:
-            signal.signal(signal.SIGINT, handler)
+    with stopped_by_signals(), i18n.using(i18n.choose(flag, None if flag else _course_language(argv))):
+        return _main(argv)
 
 
 def _main(argv: list[str]) -> int:
@@ -124,9 +110,10 @@ def _main(argv: list[str]) -> int:
         return _error(args, str(error))
     except CourseError as error:
         return _error(args, str(error))
-    except KeyboardInterrupt:
-        _error(args, _("interrupted"))  # a report reader still finds its one document
-        return 130
+    except KeyboardInterrupt as error:
+        status, message = stop_status(error)
+        _error(args, message)  # a report reader still finds its one document
+        return status
     except BrokenPipeError:  # `grade list | head`: the reader left; nothing more to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_PASS

@@ -14,6 +14,7 @@ kill the tree. After every run: find what the student left running, record it, k
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import select
@@ -55,7 +56,12 @@ from .proctree import (
     ppid_map,
     running,
 )
-from .sandbox_child import send  # the one framing both sides use: a 4-byte length, then JSON
+from .sandbox_child import (
+    kill_now,
+    remove_files,
+    sandbox_pids,
+    send,  # the one framing both sides use: a 4-byte length, then JSON
+)
 
 SITE_DIR = Path(__file__).parent / "_site"
 POLL_S = 0.1  # how often the tree is counted while waiting (a scan of /proc costs ~2 ms)
@@ -64,6 +70,12 @@ STACK_READY_S = 1.0  # how long a process still starting up gets to install its 
 # A run's first half second of children starting up counts against its limit, as it would on any
 # machine (an idle one starts a spawn child in ~0.15 s); only start-up beyond it is the machine's.
 STARTUP_OWN_S = 0.5
+SCRATCH_PREFIX = "grade-"
+# multiprocessing puts its sockets (a Manager's, the fork server's) in TMPDIR/pymp-XXXXXXXX/listener-XXXXXXXX,
+# and a sandbox's TMPDIR is ROOT/grade-XXXXXXXX/tmp: AF_UNIX allows 107 bytes of path in all.
+UNIX_PATH_MAX = 107
+SOCKET_PATH_ROOM = len("/grade-XXXXXXXX/tmp") + len("/pymp-XXXXXXXX/listener-XXXXXXXX")
+ABANDONED_AFTER_S = 60  # an unlocked scratch folder this old was left by a grader that was killed
 LEFTOVER_GRACE_S = 0.2  # processes still exiting when a run returns get this long
 CLOSE_WAIT_S = 2.0  # a clean exit of the sandbox process gets this long
 FLOOD_FACTOR = 16  # output past 16 times its cap stops the run at once
@@ -153,6 +165,7 @@ class Sandbox:
         self._proc: subprocess.Popen | None = None
         self._request_w = self._reply_r = self._output_r = None  # the pipes' ends this process keeps
         self._scratch: Path | None = None
+        self._held: int | None = None  # the flock that says this folder is in use
         self._event_offsets: dict[str, int] = {}
         self._pending_events: list[Event] = []
         self._names: dict[int, tuple[str, bool | None]] = {}
@@ -193,7 +206,9 @@ class Sandbox:
 
     def _start(self) -> Observation:
         warm = warm_up()  # this process becomes a subreaper: the sandbox's orphans come back here
-        self._scratch = Path(tempfile.mkdtemp(prefix="grade-"))
+        sweep_abandoned()
+        self._scratch = Path(tempfile.mkdtemp(prefix=SCRATCH_PREFIX, dir=scratch_root()))
+        self._held = _hold(self._scratch)
         for sub in ("events", "stacks", "work", "tmp"):
             (self._scratch / sub).mkdir()
         student_copy = self._scratch / "work" / self.student_file_name
@@ -228,7 +243,7 @@ class Sandbox:
         env["GRADER_SANDBOX"] = json.dumps(config)
         env["GRADER_TIMEOUT"] = str(self.timeout)  # drivers that wait (run_as_script) stay inside it
         # multiprocessing's pymp-* folders, sockets and the fork server's files land in the scratch folder,
-        # and go with it; its semaphores carry the sandbox's name (see _unlink_semaphores).
+        # and go with it; its semaphores carry the sandbox's name (see remove_files).
         env["TMPDIR"] = str(self._scratch / "tmp")
         env["GRADER_SEMPREFIX"] = self._semprefix
         try:
@@ -316,9 +331,11 @@ class Sandbox:
                     pass
         self._request_w = self._reply_r = self._output_r = None
         if self._scratch is not None:
-            self._unlink_semaphores()
-            shutil.rmtree(self._scratch, ignore_errors=True)
+            remove_files(str(self._scratch), self._semprefix)
             self._scratch = None
+        if self._held is not None:
+            os.close(self._held)
+            self._held = None
         if self._cgroup is not None:
             self._cgroup.remove()
             self._cgroup = None
@@ -728,15 +745,6 @@ class Sandbox:
     def _semprefix(self) -> str:
         return f"mp-{self._scratch.name}"
 
-    def _unlink_semaphores(self) -> None:
-        """POSIX semaphores of this sandbox that a killed tree left in /dev/shm (the resource tracker
-        unlinks them on a clean exit; a killed one cannot)."""
-        for path in Path("/dev/shm").glob(f"sem.{self._semprefix}-*"):
-            try:
-                path.unlink()
-            except OSError:
-                pass
-
     def _reap_orphans(self) -> None:
         """Collect the exit status of this sandbox's re-parented orphans (only pids that are ours)."""
         for pid in self._orphans():
@@ -744,6 +752,69 @@ class Sandbox:
                 os.waitpid(pid, os.WNOHANG)
             except ChildProcessError:
                 pass
+
+
+def scratch_root() -> Path:
+    """Where the sandboxes' scratch folders go: the temporary folder, unless its path is so long
+    that multiprocessing's sockets inside a sandbox would not fit in an AF_UNIX address (Manager()
+    and every forkserver run would then fail, through no fault of the student's): then /tmp."""
+    root = Path(tempfile.gettempdir())
+    return root if len(os.fsencode(root)) + SOCKET_PATH_ROOM <= UNIX_PATH_MAX else Path("/tmp")
+
+
+def _hold(folder: Path) -> int | None:
+    """An exclusive flock on the scratch folder for as long as its sandbox lives: the kernel
+    releases it when this process ends, however it ends (see sweep_abandoned)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except OSError:
+        return None
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        pass
+    return fd
+
+
+_swept = threading.Lock()
+
+
+def sweep_abandoned() -> None:
+    """Once per process: end what a grader killed outright (SIGKILL, the OOM killer) left before
+    its sandbox could end itself (sandbox_child's nanny does that where it lives): a scratch folder
+    whose lock nobody holds, older than ABANDONED_AFTER_S, its processes and its semaphores."""
+    if _swept.acquire(blocking=False):
+        sweep_folder(scratch_root())
+
+
+def sweep_folder(root: Path) -> None:
+    """End the abandoned sandboxes whose scratch folders are in `root` (see sweep_abandoned)."""
+    try:
+        candidates = [p for p in root.glob(f"{SCRATCH_PREFIX}*") if (p / "events").is_dir() and (p / "stacks").is_dir()]
+    except OSError:
+        return
+    for folder in candidates:
+        try:
+            if time.time() - folder.stat().st_mtime < ABANDONED_AFTER_S:
+                continue
+            fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError:
+            continue
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            continue  # its grader is alive
+        try:
+            for _round in range(50):
+                found = sandbox_pids(str(folder))
+                if not found:
+                    break
+                kill_now(found)
+                time.sleep(0.01)
+            remove_files(str(folder), f"mp-{folder.name}")
+        finally:
+            os.close(fd)
 
 
 def _is_python(p: psutil.Process) -> bool:

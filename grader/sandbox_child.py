@@ -17,6 +17,7 @@ import importlib
 import json
 import os
 import resource
+import select
 import signal
 import struct
 import sys
@@ -119,23 +120,126 @@ def _trim_remote(text: str, student_file: str) -> str:
 # --------------------------------------------------------------------------- the process
 
 
-def _nanny(fds: tuple[int, ...]) -> None:
-    """Fork: the parent waits for the child and exits as it did; the child goes on."""
+ABANDONED_POLL_S = 0.25  # how often the nanny looks whether its grader is still there
+ABANDONED_EXIT = 137  # the nanny's exit status when it ended a sandbox its grader had left
+
+
+def _nanny(fds: tuple[int, ...], config: dict) -> None:
+    """Fork: the parent waits for the child and exits as it did; the child goes on.
+
+    Should the grader die first (a SIGKILL, the OOM killer), nobody else would stop a hung tree
+    or remove its folder: the parent, which never runs the student's code and is not confined,
+    then ends the sandbox itself (`_end_abandoned`)."""
+    grader = os.getppid()
     pid = os.fork()
     if pid == 0:
         return
     for fd in fds:
         os.close(fd)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    status = _wait_unless_abandoned(pid, grader)
+    if status is None:
+        _end_abandoned(config)
+        os._exit(ABANDONED_EXIT)
+    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
+
+
+def _wait_unless_abandoned(pid: int, grader: int) -> int | None:
+    """The child's wait status, or None as soon as this process is no longer the grader's child."""
+    try:
+        exited = os.pidfd_open(pid)  # readable when the child exits: no wait for the next look
+    except (AttributeError, OSError):
+        exited = None
     while True:
         try:
-            _, status = os.waitpid(pid, 0)
-            break
+            done, status = os.waitpid(pid, os.WNOHANG)
         except ChildProcessError:
-            os._exit(0)
+            return 0
         except InterruptedError:
             continue
-    os._exit(os.WEXITSTATUS(status) if os.WIFEXITED(status) else 128 + os.WTERMSIG(status))
+        if done:
+            return status
+        if os.getppid() != grader:
+            return None
+        try:
+            if exited is not None:
+                select.select([exited], [], [], ABANDONED_POLL_S)
+            else:
+                time.sleep(ABANDONED_POLL_S)
+        except InterruptedError:
+            pass
+
+
+def _end_abandoned(config: dict) -> None:
+    """Kill every process of this sandbox (its session, the forks named after it, the processes
+    whose environment names its folder, its cgroup), then remove its folder and semaphores."""
+    folder = config["probe_dir"]
+    for _round in range(200):
+        found = [pid for pid in sandbox_pids(folder, config.get("cgroup_procs"), os.getsid(0)) if pid != os.getpid()]
+        if not found:
+            break
+        kill_now(found)
+        try:
+            while os.waitpid(-1, os.WNOHANG)[0]:
+                pass
+        except ChildProcessError:
+            pass
+        time.sleep(0.01)
+    remove_files(folder, os.environ.get("GRADER_SEMPREFIX"))
+
+
+def kill_now(pids: list[int]) -> None:
+    for sig in (signal.SIGSTOP, signal.SIGKILL):  # stopped first, so that none forks meanwhile
+        for pid in pids:
+            try:
+                os.kill(pid, sig)
+            except OSError:
+                pass
+
+
+def remove_files(folder: str, semprefix: str | None) -> None:
+    """A sandbox's folder, and the POSIX semaphores named after it that a killed tree left."""
+    import glob
+    import shutil
+
+    shutil.rmtree(folder, ignore_errors=True)
+    for path in glob.glob(f"/dev/shm/sem.{semprefix}-*") if semprefix else ():
+        try:
+            os.unlink(path)
+        except OSError:
+            pass
+
+
+def sandbox_pids(folder: str, cgroup_procs: str | None = None, session: int | None = None) -> list[int]:
+    """Live processes of the sandbox whose folder is `folder`, from /proc: forks named after it
+    (`_label`), processes whose environment names it, those of its cgroup and of its session."""
+    label, marker = os.path.basename(folder)[:15].encode(), folder.encode()
+    found = set()
+    if cgroup_procs:
+        try:
+            with open(cgroup_procs) as f:
+                found.update(int(line) for line in f if line.strip())
+        except (OSError, ValueError):
+            pass
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{name}/stat", "rb") as f:
+                stat = f.read()
+            comm = stat[stat.index(b"(") + 1:stat.rindex(b")")]
+            state, _ppid, _group, sid = stat[stat.rindex(b")") + 2:].split()[:4]
+            if state in (b"Z", b"X"):
+                continue
+            if int(sid) == session or comm == label:
+                found.add(int(name))
+                continue
+            with open(f"/proc/{name}/environ", "rb") as f:
+                if marker in f.read():
+                    found.add(int(name))
+        except (OSError, ValueError):
+            continue
+    return sorted(found)
 
 
 def _set_limits(memory_mb: int) -> None:
@@ -235,7 +339,7 @@ def main() -> None:
         from grader.confinement import drop_privileges
 
         drop_privileges(*config["drop"])
-    _nanny((request_fd, reply_fd))
+    _nanny((request_fd, reply_fd), config)
     os.environ.pop("PYTHONOPTIMIZE", None)
 
     from grader import drivers as driver_budget

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,16 @@ import pytest
 from grader.course import load_course
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def short_tmp():
+    """An empty folder with a short path, to stand for the system's temporary folder (TMPDIR):
+    pytest's tmp_path is too long for that (see grader.sandbox.scratch_root)."""
+    path = Path(tempfile.mkdtemp(prefix="t-", dir="/tmp"))
+    yield path
+    shutil.rmtree(path, ignore_errors=True)
+
 # The tests read the grader's English unless they ask for Chinese (--lang zh): the locale of
 # the machine that runs them must not change what `grade` says (tests/test_i18n.py).
 for _variable in ("LC_ALL", "LC_MESSAGES", "LANG"):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import signal
 import subprocess
@@ -10,6 +11,7 @@ import sys
 import time
 
 import psutil
+import pytest
 from conftest import ROOT
 
 from grader.cli import main
@@ -115,6 +117,35 @@ def test_the_welcome_message_is_shown_once_and_progress_is_kept(tmp_path):
     assert "✗ exercise1" in listing and "Progress: [" in listing and "0/14" in listing
 
 
+def _hanging_grader(tmp_path) -> tuple[subprocess.Popen, list[psutil.Process]]:
+    """grade on a deadlocking submission, its temporary files in tmp_path, once its sandboxes hang."""
+    env = dict(os.environ, TMPDIR=str(tmp_path))
+    proc = subprocess.Popen([sys.executable, "-m", "grader", "exercise1", "--submission",
+                             str(ROOT / "tests" / "submissions" / "exercise1_deadlocks.py"), "--course", str(ROOT),
+                             "--format", "json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    grader = psutil.Process(proc.pid)
+    for _ in range(1200):  # until the sandboxes are up and hanging (the timeout is 10 s)
+        if len(grader.children(recursive=True)) >= 6:
+            break
+        time.sleep(0.05)
+    return proc, grader.children(recursive=True)
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGHUP])
+def test_a_terminated_grading_writes_its_document_and_leaves_nothing(short_tmp, signum):
+    """A CI job cancelled, a platform's time limit, a closed terminal: grade is told to stop."""
+    tmp_path = short_tmp
+    proc, tree = _hanging_grader(tmp_path)
+    assert tree, "the sandboxes never started"
+    proc.send_signal(signum)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + signum, err[-1500:]
+    assert json.loads(out)["status"] == "error", "the format's one document, even when stopped"
+    assert signal.Signals(signum).name in err
+    assert not [p for p in tree if p.is_running() and p.status() != psutil.STATUS_ZOMBIE], "left running"
+    assert list(tmp_path.iterdir()) == [], "the sandboxes' folders are left"
+
+
 def test_ctrl_c_stops_a_hanging_grading_at_once_and_leaves_nothing_running():
     proc = subprocess.Popen([sys.executable, "-m", "grader", "exercise1", "--submission",
                              str(ROOT / "tests" / "submissions" / "exercise1_deadlocks.py"), "--course", str(ROOT),
@@ -130,3 +161,16 @@ def test_ctrl_c_stops_a_hanging_grading_at_once_and_leaves_nothing_running():
     assert proc.returncode == 130 and "interrupted" in err
     assert json.loads(out)["status"] == "error", "the format's one document, even when interrupted"
     assert not [p for p in tree if p.is_running() and p.status() != psutil.STATUS_ZOMBIE], "left running"
+
+
+def test_a_long_temporary_folder_path_does_not_fail_a_managers_sockets(tmp_path):
+    """A Manager's and the fork server's sockets live in the sandbox's TMPDIR, and an AF_UNIX
+    address holds 107 bytes: with the system's TMPDIR this long, they did not fit (EOFError)."""
+    long = tmp_path / ("long-temporary-folder-" * 3)
+    long.mkdir()
+    proc = subprocess.run([sys.executable, "-m", "grader", "exercise9", "--submission",
+                           str(ROOT / "solutions" / "exercise9_manager.py"), "--course", str(ROOT), "--format", "json"],
+                          capture_output=True, text=True, timeout=600, env=dict(os.environ, TMPDIR=str(long)))
+    verdict = json.loads(proc.stdout)
+    assert verdict["status"] == "pass", [c["message"] for c in verdict["checks"] if c["status"] != "pass"][:2]
+    assert list(long.iterdir()) == []

@@ -8,9 +8,11 @@ after. A test skips only where this machine's kernel lacks the feature it relies
 
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -26,7 +28,7 @@ from conftest import ROOT, copy_course
 from grader import confinement
 from grader.course import Limits
 from grader.observations import RAISED, RETURNED
-from grader.sandbox import Sandbox
+from grader.sandbox import ABANDONED_AFTER_S, Sandbox, sweep_folder
 
 ATTACKS = ROOT / "tests" / "hostile" / "confinement"
 ABI, WHY = confinement.landlock_abi()
@@ -278,10 +280,9 @@ time.sleep(60)
 """
 
 
-def test_no_litter_is_left_in_the_temporary_folder_or_dev_shm(course_copy, tmp_path):
+def test_no_litter_is_left_in_the_temporary_folder_or_dev_shm(course_copy, tmp_path, short_tmp):
     """A clean run and a killed one (semaphores and a Manager's socket held at the deadline)."""
-    tmp = tmp_path / "systmp"
-    tmp.mkdir()
+    tmp = short_tmp
     killed = tmp_path / "killed" / "exercise1_process.py"
     killed.parent.mkdir()
     killed.write_text(LEAVES_LITTER)
@@ -305,6 +306,81 @@ def test_no_litter_is_left_in_the_temporary_folder_or_dev_shm(course_copy, tmp_p
     assert list(tmp.iterdir()) == [], "pymp-* folders, sockets or scratch folders left behind"
     left = [n for n in os.listdir("/dev/shm") if any(n.startswith(f"sem.mp-{name}-") for name in names)]
     assert left == [], "semaphores left in /dev/shm"
+
+
+def test_a_grader_killed_outright_leaves_no_process_folder_or_semaphore(tmp_path, short_tmp):
+    """SIGKILL or the OOM killer: grade cannot clean up, so each sandbox's nanny does."""
+    tmp = short_tmp
+    submission = tmp_path / "exercise1_process.py"
+    submission.write_text(LEAVES_LITTER)  # semaphores and a Manager's socket, then a hang at import
+    proc = subprocess.Popen([sys.executable, "-m", "grader", "exercise1", "--submission", str(submission),
+                             "--course", str(ROOT), "--format", "json"], stdout=(tmp_path / "stdout").open("w"),
+                            stderr=(tmp_path / "stderr").open("w"), env=dict(os.environ, TMPDIR=str(tmp)))
+    grader = psutil.Process(proc.pid)
+
+    def name(p: psutil.Process) -> str:
+        try:
+            return p.name()
+        except psutil.Error:
+            return ""
+
+    for _ in range(1200):  # until every sandbox has its nanny and its student's process (named after it)
+        names = {p.name for p in tmp.glob("grade-*")}
+        tree = grader.children(recursive=True)
+        labels = [name(p) for p in tree]
+        if len(names) == 3 and all(labels.count(n[:15]) >= 2 for n in names):
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail(f"the sandboxes never started: {(tmp_path / 'stderr').read_text()[-1500:]}"
+                    f"{(tmp_path / 'stdout').read_text()[:1500]}")
+    proc.kill()
+    proc.wait()
+    for _ in range(600):
+        alive = [p for p in tree if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        if not alive and not list(tmp.iterdir()):
+            break
+        time.sleep(0.05)
+    assert alive == [], "processes of the sandboxes left running"
+    assert list(tmp.iterdir()) == [], "the sandboxes' folders left behind"
+    left = [n for n in os.listdir("/dev/shm") if any(n.startswith(f"sem.mp-{name}-") for name in names)]
+    assert left == [], "semaphores left in /dev/shm"
+
+
+def test_the_next_grader_ends_what_a_sandbox_killed_with_its_grader_left(tmp_path):
+    """A folder nobody holds, old enough, is swept with its processes; one in use, a fresh one and
+    a folder that only looks like one are not."""
+    old = time.time() - 2 * ABANDONED_AFTER_S
+
+    def scratch(name: str, age: float | None = old) -> Path:
+        folder = tmp_path / name
+        for sub in ("events", "stacks", "tmp"):
+            (folder / sub).mkdir(parents=True)
+        if age:
+            os.utime(folder, (age, age))
+        return folder
+
+    abandoned, in_use = scratch("grade-abandon1"), scratch("grade-inuse123")
+    scratch("grade-fresh123", age=None)
+    lookalike = tmp_path / "grade-bench-xyz"
+    lookalike.mkdir()
+    os.utime(lookalike, (old, old))
+    semaphore = Path(f"/dev/shm/sem.mp-{abandoned.name}-test{uuid.uuid4().hex[:6]}")
+    semaphore.write_bytes(b"")
+    left_running = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"],
+                                    env=dict(os.environ, TMPDIR=str(abandoned / "tmp")))
+    os.utime(abandoned, (old, old))
+    holder = os.open(in_use, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        fcntl.flock(holder, fcntl.LOCK_EX)
+        sweep_folder(tmp_path)
+        assert left_running.wait(timeout=60) == -signal.SIGKILL
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["grade-bench-xyz", "grade-fresh123", "grade-inuse123"]
+        assert not semaphore.exists()
+    finally:
+        os.close(holder)
+        left_running.kill()
+        semaphore.unlink(missing_ok=True)
 
 
 # --------------------------------------------------------------------------- on this machine

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import signal
 import sys
+import threading
 from pathlib import Path
 
 from ..course import CourseError
@@ -14,10 +17,51 @@ EXIT_PASS, EXIT_FAIL, EXIT_ERROR = 0, 1, 2
 
 
 class Interrupted(KeyboardInterrupt):
-    """Ctrl-C, as grade's own SIGINT handler raises it. A subclass, because CPython remembers a
-    plain KeyboardInterrupt that passes through code it compiled from a string (a dataclass being
-    defined while pytest is imported) and, at exit, kills the process with SIGINT although grade
-    caught it, wrote the format's document and returned 130."""
+    """A signal that tells grade to stop (Ctrl-C, SIGTERM, SIGHUP), as grade's own handler raises
+    it. A subclass, because CPython remembers a plain KeyboardInterrupt that passes through code
+    it compiled from a string (a dataclass being defined while pytest is imported) and, at exit,
+    kills the process with SIGINT although grade caught it, wrote the format's document and
+    returned 130."""
+
+    last: int | None = None  # the signal, for the code that sees only pytest's plain KeyboardInterrupt
+
+    def __init__(self, signum: int = signal.SIGINT):
+        super().__init__(signum)
+        self.signum = signum
+
+
+def raise_interrupted(signum, frame):
+    Interrupted.last = signum
+    raise Interrupted(signum)
+
+
+def stop_status(error: KeyboardInterrupt) -> tuple[int, str]:
+    """The exit status (128 + the signal, as a shell reports it) and the message of an interruption."""
+    signum = getattr(error, "signum", None) or Interrupted.last or signal.SIGINT
+    name = signal.Signals(signum).name
+    return 128 + signum, _("interrupted") if signum == signal.SIGINT else _("stopped by {signal}").format(signal=name)
+
+
+@contextlib.contextmanager
+def stopped_by_signals():
+    """While it lasts, SIGINT, SIGTERM and SIGHUP raise Interrupted in the main thread, so that a
+    grading being stopped still ends its sandboxes, removes their folders and writes its document.
+    A signal that was ignored when grade started (nohup, a background job) stays ignored."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    defaults = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL,
+                signal.SIGHUP: signal.SIG_DFL}
+    saved = {}
+    for signum, default in defaults.items():
+        if signal.getsignal(signum) is default:
+            saved[signum] = signal.signal(signum, raise_interrupted)
+    Interrupted.last = None
+    try:
+        yield
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
 
 
 

@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import signal
 import sys
 import time
 from pathlib import Path
 
 from ..course import load_course
 from ..i18n import N_
-from ._common import EXIT_ERROR, EXIT_FAIL, EXIT_PASS, Interrupted, add_course_option, find_course
+from ._common import EXIT_ERROR, EXIT_FAIL, EXIT_PASS, add_course_option, find_course
 
 HELP = N_("(instructors) grade a folder of submissions: verdicts, a gradebook CSV, a class report")
 
@@ -65,7 +64,6 @@ def run(args) -> int:
     jobs = args.jobs or _cores()
     options = BatchOptions(course=course, exercises=tuple(e.id for e in exercises), out=out, jobs=jobs,
                            timeout=args.timeout, start_methods=tuple(args.start_methods or ()))
-    signal.signal(signal.SIGTERM, _interrupted)  # a kill stops every student's grading, as Ctrl-C does
     progress = Progress(len(submissions), jobs)
     print(f"Grading {len(submissions)} submissions, {len(exercises)} exercises each, {jobs} at a time "
           f"→ {out}", file=sys.stderr, flush=True)
@@ -148,10 +146,6 @@ def _duration(seconds: float) -> str:
 
 def _n(value: float) -> str:
     return f"{value:g}"
-
-
-def _interrupted(signum, frame):
-    raise Interrupted
 
 
 def _cores() -> int:

@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import os
 import select
-import signal
 import sys
 import time
 
@@ -23,7 +22,6 @@ from ..i18n import N_, _
 from ..report.text import finish
 from ._common import (
     EXIT_PASS,
-    Interrupted,
     add_course_option,
     ascii_only,
     find_course,
@@ -80,7 +78,6 @@ def run(args) -> int:
                       timeout=args.timeout)
     session = _Session(course, exercise, options, args)
     watcher = FileWatcher(exercise.file, poll=args.poll).start()
-    previous_term = signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         with _keys() as keys:
             session.keys = keys
@@ -90,7 +87,6 @@ def run(args) -> int:
         pass
     finally:
         watcher.stop()
-        signal.signal(signal.SIGTERM, previous_term)
     _say(_(BYE))
     return EXIT_PASS
 
@@ -245,10 +241,6 @@ def _keys():
         yield _KeyReader(fd)
     finally:
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
-
-
-def _raise_interrupt(signum, frame):
-    raise Interrupted
 
 
 def _say(text: str) -> None:
