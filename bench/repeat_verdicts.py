@@ -52,15 +52,13 @@ def burning(n: int):
 
 
 def submissions(course) -> list[tuple[str, Path, str]]:
-    """(exercise id, file, label) for every variant and every hostile file."""
-    found = []
+    """(exercise id, file, label) for every hostile file, then every variant."""
+    found = [("exercise1", path, str(path.relative_to(ROOT))) for path in sorted((ROOT / "tests" / "hostile").glob("*.py"))]
     for ex in course.exercises:
         for bug in ex.known_bugs:
             found.append((ex.id, bug.path, str(bug.path.relative_to(ROOT))))
         for path in ex.correct_variants:
             found.append((ex.id, path, str(path.relative_to(ROOT))))
-    for path in sorted((ROOT / "tests" / "hostile").glob("*.py")):
-        found.append(("exercise1", path, str(path.relative_to(ROOT))))
     return found
 
 
