@@ -167,6 +167,24 @@ def _hold_intervals(obs):
     return intervals
 
 
+def _unprotected(obs):
+    """Why the log shows updates that a lock did not protect, whatever the timing, or None: an
+    access made holding no lock, or workers that held different locks. (Whether an update was
+    then actually lost depends on whether two workers happened to overlap.)"""
+    used = set()
+    for accesses in _updates(obs).values():
+        for event, held in accesses:
+            if not held:
+                verb = _("read") if event.kind == "counter.read" else _("wrote")
+                return _("a worker {verb} the counter while holding no lock (at {value}).").format(
+                    verb=verb, value=event.where or "?"), event.where
+            used.update(held)
+    if len(used) > 1:
+        return _("the workers held {n_used} different locks, so each one only kept out itself.").format(
+            n_used=len(used)), first_at(student_calls(obs, "lock.acquire"))
+    return None
+
+
 def _expected_total(obs):
     """What the counter must read: one per successful write."""
     return sum(1 for e in obs.events if e.kind == "counter.write")
@@ -228,6 +246,15 @@ def test_no_lost_update(obs):
     expect(final == expected, "wrong_result",
            _("After {WORKERS} workers each made {TIMES} deposits, the counter holds {final}; expected "
              "{expected}.{hint}").format(WORKERS=WORKERS, TIMES=TIMES, final=final, expected=expected, hint=hint))
+    unprotected = _unprotected(obs)
+    if unprotected:  # the same verdict whether or not two workers happened to overlap in this run
+        why, where = unprotected
+        fail("wrong_result",
+             _("All {expected} deposits arrived this time, but only because no two workers happened to update "
+               "the counter at the same moment: {why} Two workers can then read the same value, and one of the "
+               "two deposits is lost. Hold one shared lock around the whole read-and-write: "
+               "`with lock: counter.write(counter.read() + 1)`.").format(expected=expected, why=why),
+             where=where)
     expect(obs.value["returned"] == expected, "wrong_result",
            _("run_deposits() returned {returned!r}, while the counter holds {final}: return counter.read(), "
              "after joining every worker.").format(returned=obs.value['returned'], final=final))
@@ -329,7 +356,10 @@ def _judge_failure(obs, function, how):
              "running {targets}: each worker must run the `target` it is given.").format(FAIL_WORKERS=FAIL_WORKERS, FAIL_TIMES=FAIL_TIMES, function=function, targets=targets),
            where=first_at(student_calls(obs, "process.start")))
     failures = [e for e in obs.events if e.kind == "counter.fail"]
-    if not failures and obs.value["final"] < FAIL_AT:
+    # Updates a lock did not protect are judged by the checks above, by the log; counted here, they
+    # would fail this check or not depending on whether two workers happened to overlap.
+    counts_hold = _unprotected(obs) is None
+    if not failures and obs.value["final"] < FAIL_AT and counts_hold:
         fail("wrong_result", _("{FAIL_WORKERS} workers made {FAIL_TIMES} deposits each, and the counter only reached {final}: "
                                "updates were lost. Hold one shared lock around each read-and-write.").format(FAIL_WORKERS=FAIL_WORKERS, FAIL_TIMES=FAIL_TIMES, final=obs.value['final']))
     expect(failures, "wrong_result", _("The grader's counter should have failed once at {FAIL_AT}, but the workers never wrote that "
@@ -352,7 +382,7 @@ def _judge_failure(obs, function, how):
            _("The worker whose counter.write() raised never released the lock ({how}). Here the others could "
              "still finish only because they did not need it again.").format(how=_(how)))
     expected = _expected_total(obs)
-    expect(obs.value["final"] == expected, "wrong_result",
+    expect(obs.value["final"] == expected or not counts_hold, "wrong_result",
            _("The counter ended at {final}, but {expected} writes succeeded: updates were lost.").format(final=obs.value['final'], expected=expected))
 
 
