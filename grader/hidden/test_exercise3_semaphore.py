@@ -25,7 +25,7 @@ import os
 import sys
 import time
 
-from grader.checks import N_, _, check, children, driver, expect, first_at, max_overlap, student_calls
+from grader.checks import N_, _, check, children, driver, expect, fail, first_at, max_overlap, student_calls
 from grader.probe import record, transparent
 
 LIMIT, VISITORS = 3, 6
@@ -319,6 +319,25 @@ def _gates_text(obs):
     return _("run_visitors() created {gates}").format(gates=made)
 
 
+def _unguarded(obs):
+    """Why the log shows visits that no shared semaphore limited, whatever the timing, or None:
+    a visit made holding no permit, or visitors that held no semaphore in common. (How many were
+    then inside at once depends on when the visitors happened to arrive.)"""
+    visits = _visits(obs)
+    used = {}
+    for pid, spans in visits.items():
+        for _begin, _end, at_enter, at_leave, enter in spans:
+            if not (at_enter and at_leave):
+                return _("a visitor used the room while holding no permit (at {value}).").format(
+                    value=enter.where or "?"), enter.where
+            for lock in set(at_enter) & set(at_leave):
+                used.setdefault(lock, set()).add(pid)
+    if visits and not [lock for lock, pids in used.items() if len(pids) == len(visits)]:
+        return _("the visitors held {n_used} different semaphores, none of them shared by all.").format(
+            n_used=len(used)), first_at(student_calls(obs, "lock.acquire"))
+    return None
+
+
 @check("never more than 3 visitors are inside at once", uses=visitors, leftovers_ok=True)  # 3: LIMIT
 def test_at_most_limit(obs):
     most = max_overlap(_intervals(obs))
@@ -326,6 +345,14 @@ def test_at_most_limit(obs):
            _("{most} visitors were inside the room at the same time; at most {LIMIT} should be "
              "({gates_text}). Create Semaphore(limit) once, hold it around room.use() in every visitor, and "
              "release it exactly once per acquire.").format(most=most, LIMIT=LIMIT, gates_text=_gates_text(obs)))
+    unguarded = _unguarded(obs)
+    if unguarded:  # the same verdict whether or not more than LIMIT happened to arrive together
+        why, where = unguarded
+        fail("wrong_result",
+             _("At most {most} visitors were inside at once this time, but only because of when they happened "
+               "to arrive: {why} Nothing stops a {next}th visitor from coming in. Create Semaphore(limit) once, "
+               "in run_visitors(), and hold that same semaphore around room.use() in every visitor.").format(
+                 most=most, why=why, next=LIMIT + 1), where=where)
 
 
 @check("3 visitors can be inside together: the semaphore is not a lock", uses=visitors,  # LIMIT
