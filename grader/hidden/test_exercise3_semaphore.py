@@ -395,6 +395,12 @@ def test_permits_back(obs):
 
 @check("a visitor that fails inside gives its permit back, and the others still visit", uses=failing_visit)
 def test_failing_visitor_releases(obs):
+    # Visitors never joined may still be visiting when run_visitors() returns: what they did by then
+    # is a race, so the missing join is the verdict (lifecycle, like the processes left running).
+    unjoined = [info["name"] for info in children(obs).values() if not info.get("joins")]
+    expect(not unjoined, "lifecycle",
+           _("These visitors were started but never joined: {unjoined}. Join every process you start.").format(unjoined=unjoined),
+           where=first_at(student_calls(obs, "process.start")))
     failures = [e for e in obs.events if e.kind == "room.fail"]
     expect(failures, "wrong_result", _("The grader's room should have failed once, on the 2nd visit, but it was used only {entered} "
                                        "time(s).").format(entered=obs.value['entered']))
