@@ -122,6 +122,7 @@ def _trim_remote(text: str, student_file: str) -> str:
 
 ABANDONED_POLL_S = 0.25  # how often the nanny looks whether its grader is still there
 ABANDONED_EXIT = 137  # the nanny's exit status when it ended a sandbox its grader had left
+GRADER_GONE = 75  # the worker's exit status when its requests ended without an "exit": its grader died
 
 
 def _nanny(fds: tuple[int, ...], config: dict) -> None:
@@ -157,10 +158,12 @@ def _wait_unless_abandoned(pid: int, grader: int) -> int | None:
             return 0
         except InterruptedError:
             continue
-        if done:
-            return status
+        # The child may end *because* its grader is gone (its request pipe closed) before the
+        # next look: that too is a sandbox nobody will clean up.
         if os.getppid() != grader:
             return None
+        if done:
+            return None if os.WIFEXITED(status) and os.WEXITSTATUS(status) == GRADER_GONE else status
         try:
             if exited is not None:
                 select.select([exited], [], [], ABANDONED_POLL_S)
@@ -378,7 +381,9 @@ def main() -> None:
 
     while True:
         request = receive(request_fd)
-        if request is None or request.get("type") == "exit":
+        if request is None:  # the grader died: the nanny, still waiting, ends what is left
+            os._exit(GRADER_GONE)
+        if request.get("type") == "exit":
             break
         driver = getattr(drivers, request["driver"])
         args = plain.decode(request["args"])

@@ -70,6 +70,13 @@ def gradebook(out: Path) -> dict[str, dict[str, str]]:
     return {row["student"]: row for row in rows}
 
 
+def failures(out: Path, student: str) -> list[str]:
+    """What a student's checks that did not pass said: the evidence when a score is not what a test expects."""
+    run = RunVerdict.from_dict(json.loads((out / "students" / f"{student}.json").read_text()))
+    return [f"{e.exercise} · {c.name} [{c.start_method}]: {c.category.value}: {c.message}"
+            for e in run.exercises for c in e.checks if c.category.value != "pass"]
+
+
 def categories(out: Path, student: str, exercise: str) -> set[str]:
     run = RunVerdict.from_dict(json.loads((out / "students" / f"{student}.json").read_text()))
     (verdict,) = [e for e in run.exercises if e.exercise == exercise]
@@ -92,8 +99,9 @@ def test_gradebook_has_a_row_per_student_and_columns_in_course_order(graded):
     book = gradebook(out)
     assert set(book) == {"Points Possible", "correct", "buggy", "hangs", "floods", "one_file", "corrupt", "zipped"}
     assert book["Points Possible"]["total"] == "20"
-    assert (book["correct"]["exercise1"], book["correct"]["exercise4"], book["correct"]["total"]) == ("10", "10", "20")
-    assert book["zipped"]["total"] == "20", "the files nested in my-repo/exercises/ are found"
+    assert (book["correct"]["exercise1"], book["correct"]["exercise4"], book["correct"]["total"]) == ("10", "10", "20"), \
+        failures(out, "correct")
+    assert book["zipped"]["total"] == "20", ("the files nested in my-repo/exercises/ are found", failures(out, "zipped"))
     for student in ("buggy", "hangs", "floods"):
         assert float(book[student]["exercise1"]) < 10 and book[student]["exercise4"] == "10", student
         assert float(book[student]["total"]) == float(book[student]["exercise1"]) + 10

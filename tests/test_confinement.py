@@ -347,6 +347,51 @@ def test_a_grader_killed_outright_leaves_no_process_folder_or_semaphore(tmp_path
     assert left == [], "semaphores left in /dev/shm"
 
 
+IDLE_GRADER = """
+import sys, time
+from pathlib import Path
+from grader.sandbox import Sandbox
+folder = Path(sys.argv[1])
+box = Sandbox(folder / "student.py", "student", folder / "drivers_mod.py", sys.argv[2], 30)
+box.start()
+box.run("call", "ready")
+print("between runs", flush=True)
+time.sleep(120)
+"""
+
+HAS_A_MANAGER = """
+import multiprocessing
+_manager = multiprocessing.Manager()  # a process of the sandbox's own, which outlives every run
+def ready():
+    return True
+"""
+
+
+@pytest.mark.parametrize("method", ["fork", "spawn"])
+def test_a_grader_killed_between_runs_leaves_nothing(tmp_path, short_tmp, method):
+    """Killed while its sandbox waits for the next request: the sandbox's process sees its requests
+    end, and it must not simply exit, or its nanny would take that for a normal end."""
+    (tmp_path / "drivers_mod.py").write_text(DRIVERS)
+    (tmp_path / "student.py").write_text(HAS_A_MANAGER)
+    (tmp_path / "killed_grader.py").write_text(IDLE_GRADER)
+    proc = subprocess.Popen([sys.executable, str(tmp_path / "killed_grader.py"), str(tmp_path), method], text=True,
+                            stdout=subprocess.PIPE, env=dict(os.environ, TMPDIR=str(short_tmp)), cwd=ROOT)
+    try:
+        assert proc.stdout.readline() == "between runs\n"
+        tree = psutil.Process(proc.pid).children(recursive=True)
+        assert len(tree) >= 3, "the nanny, the sandbox's process and its Manager are running"
+    finally:
+        proc.kill()
+        proc.wait()
+    for _ in range(600):
+        alive = [p for p in tree if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        if not alive and not list(short_tmp.iterdir()):
+            break
+        time.sleep(0.05)
+    assert alive == [], "the sandbox's processes (its Manager among them) left running"
+    assert list(short_tmp.iterdir()) == [], "the sandbox's folder left behind"
+
+
 def test_the_next_grader_ends_what_a_sandbox_killed_with_its_grader_left(tmp_path):
     """A folder nobody holds, old enough, is swept with its processes; one in use, a fresh one and
     a folder that only looks like one are not."""
