@@ -9,9 +9,9 @@ last the classic deadlock of joining a child before getting its big item.
 """
 
 import os
-import time
 from multiprocessing import queues
 
+from grader import late
 from grader.checks import (
     N_,
     _,
@@ -32,9 +32,7 @@ FILL_ROOM = 5
 DRAIN_ITEMS = [("item", i) for i in range(6)]
 READY_ITEMS = ["x", "y", "z"]
 THREE = (2, 3, 5)  # run(n_producers, n_consumers, per_producer) with more consumers than producers
-LATE = (2, 2, 5)  # run() with producers that start late: once every consumer waits, or saw the queue empty
-LATE_WAIT_S = 3.0  # longest a late producer waits: only consumers that never wait (nor look) make it wait this long
-LATE_DIR = "late-producers"  # in the sandbox's working folder, which every process of the run shares
+LATE = (2, 2, 5)  # run() with as many consumers as producers
 BIG_N, BIG_SIZE = 2, 256 * 1024  # each item far above a pipe's 64 KiB buffer
 
 # ----------------------------------------------------------------------------- helpers run in the sandbox
@@ -141,108 +139,37 @@ def describe_queue(student):
     return {"fresh": fresh, "full": full, "mac": mac}
 
 
-@driver
-def one_consumer(student):
-    return {"parent": os.getpid(), "taken": student.run(10, 1, 10)}
-
-
-@driver
-def three_consumers(student):
-    return {"parent": os.getpid(), "taken": student.run(*THREE)}
-
-
-# Late producers. A consumer that stops when the queue *looks* empty (check-then-act on
-# empty() or qsize()) is wrong only when a producer is late, which an idle machine rarely
-# arranges. The driver arranges it every time: run() is given producers that wait until every
-# consumer is waiting in get() (a correct consumer) or has looked at the queue and seen it
-# empty (the mistake), before they produce. Events, not times: files in the shared working folder,
-# written by Queue methods watched in the consumers' processes.
-
-_LATE = {"producer": None, "consumer": None, "consuming": False}
-
-
-def _late_note(name):
-    try:
-        with open(os.path.join(LATE_DIR, name), "w"):
-            pass
-    except OSError:
-        pass
-
-
-def _watch_queue():
-    """In a consumer's process: note a blocking get() on an empty queue, and an empty queue seen."""
-    if getattr(queues.Queue, "_late_watched", False):
-        return
-    original_get, original_empty, original_qsize = queues.Queue.get, queues.Queue.empty, queues.Queue.qsize
-
-    def get(self, block=True, timeout=None):
-        if _LATE["consuming"] and block and original_empty(self):
-            _late_note(f"waiting-{os.getpid()}")
-        return original_get(self, block, timeout)
-
-    def empty(self):
-        result = original_empty(self)
-        if _LATE["consuming"] and result:
-            _late_note(f"empty-{os.getpid()}")
-        return result
-
-    def qsize(self):
-        result = original_qsize(self)
-        if _LATE["consuming"] and result == 0:
-            _late_note(f"empty-{os.getpid()}")
-        return result
-
-    queues.Queue.get, queues.Queue.empty, queues.Queue.qsize = get, empty, qsize
-    queues.Queue._late_watched = True
-
-
-def _student_function(name):
-    """The student's own function (under spawn and forkserver, from a fresh import of their module)."""
-    if _LATE[name] is not None:
-        return _LATE[name]
-    import importlib
-
-    module = os.path.splitext(os.path.basename(os.environ.get("GRADER_STUDENT_FILE", "")))[0]
-    return getattr(importlib.import_module(module), name)
+# Late producers (grader/late.py): every run of run() gets producers that wait until every
+# consumer waits in get(), or has looked at the queue and seen it empty, so that a consumer that
+# stops when the queue looks empty fails on every run, not only when the machine made a producer late.
 
 
 def late_consumer(q, results):
     """The student's consumer, in a process whose Queue calls are watched."""
-    _watch_queue()
-    _LATE["consuming"] = True
-    return _student_function("consumer")(q, results)
+    return late.consumer("consumer", q, results)
 
 
 def late_producer(q, who, count):
     """The student's producer, started late: once every consumer waits, or has seen the queue empty."""
-    deadline = time.monotonic() + LATE_WAIT_S
-    while time.monotonic() < deadline:
-        try:
-            names = os.listdir(LATE_DIR)
-        except OSError:
-            break
-        if len({n.split("-", 1)[1] for n in names if n.startswith(("waiting-", "empty-"))}) >= LATE[1]:
-            break  # every consumer is waiting in get(), or has looked and seen the queue empty
-        time.sleep(0.002)
-    return _student_function("producer")(q, who, count)
+    late.await_consumers()
+    return late.original("producer")(q, who, count)
+
+
+def _run_late(student, n_producers, n_consumers, per_producer):
+    """student.run(...) with late producers; what it returned, and whether a consumer saw the queue empty."""
+    with late.run(student, n_consumers, producer=late_producer, consumer=late_consumer) as seen:
+        taken = student.run(n_producers, n_consumers, per_producer)
+    return {"parent": os.getpid(), "taken": taken, "saw_empty": seen["saw_empty"]}
 
 
 @driver
 def late_producers(student):
-    import shutil
+    return _run_late(student, *LATE)
 
-    shutil.rmtree(LATE_DIR, ignore_errors=True)
-    os.mkdir(LATE_DIR)
-    _LATE.update(producer=student.producer, consumer=student.consumer)
-    student.producer, student.consumer = late_producer, late_consumer
-    try:
-        taken = student.run(*LATE)
-    finally:
-        student.producer, student.consumer = _LATE["producer"], _LATE["consumer"]
-        _LATE.update(producer=None, consumer=None)
-        saw_empty = any(name.startswith("empty-") for name in os.listdir(LATE_DIR))
-        shutil.rmtree(LATE_DIR, ignore_errors=True)
-    return {"parent": os.getpid(), "taken": taken, "saw_empty": saw_empty}
+
+@driver
+def three_consumers(student):
+    return _run_late(student, *THREE)
 
 
 @driver
@@ -265,6 +192,13 @@ def ready_items(student):
 @driver
 def big_items(student):
     return student.collect_big(BIG_N, BIG_SIZE)
+
+
+@driver
+def one_consumer(student):
+    """Last of the drivers: a consumer that stops at an empty-looking queue leaves 10 producers
+    blocked on a full Queue(40), a hang that ends the sandbox; every other driver has run by then."""
+    return _run_late(student, 10, 1, 10)
 
 
 # ----------------------------------------------------------------------------- checks: the calls
@@ -311,7 +245,31 @@ def test_snapshot_macos(obs):
 # Hang advice is keyed by the call it is about: shown only when a stack is in that call.
 CONSUMER_HANG = {"Queue.get()": N_("A consumer only stops when it takes a sentinel: put one None per consumer, "
                                 "after every producer has been joined (so that no real item comes after a "
-                                "sentinel).")}
+                                "sentinel)."),
+                 "Queue.put()": N_("The producers wait in put() for room on a full queue that nobody takes from any "
+                                "more: did the consumer stop early? The grader's producers start late, once the "
+                                "consumer waits, as a slow producer would; a consumer that stops when the queue "
+                                "looks empty stops before the first item, and should stop only at its sentinel.")}
+
+
+SAW_EMPTY = N_("{call}: the grader's producers started late (as a slow producer does), and a consumer looked at the "
+               "queue before any item was there, saw it empty and stopped: {taken} of the {total} items were consumed. "
+               "An empty queue only means \"nothing yet\": empty() and qsize() are snapshots, out of date as soon as "
+               "they return. A consumer stops at its sentinel; let q.get() wait for the next item.")
+
+
+def _judge_saw_empty(obs, call, total):
+    """Items lost because a consumer took an empty-looking queue for the end (see the late producers)."""
+    taken = obs.value["taken"]
+    if obs.value["saw_empty"] and isinstance(taken, list) and len(taken) < total:
+        fail("wrong_result", _(SAW_EMPTY).format(call=call, taken=len(taken), total=total),
+             where=first_at([e for e in obs.events if e.kind == "queue.get" and not e.internal]))
+
+
+def _role(info):
+    """What a child of run() ran: the student's function, under the late wrapper's name too."""
+    target = info.get("target") or ""
+    return target[len("late_"):] if target in ("late_producer", "late_consumer") else target
 
 
 def _expected(n_producers, per_producer):
@@ -338,13 +296,14 @@ def _judge_items(taken, n_producers, per_producer, call):
 @check("10 producers, 1 consumer: every item is consumed exactly once", uses=one_consumer, leftovers_ok=True,
        on_timeout=CONSUMER_HANG)
 def test_one_consumer_items(obs):
+    _judge_saw_empty(obs, "run(10, 1, 10)", 100)
     _judge_items(obs.value["taken"], 10, 10, "run(10, 1, 10)")
 
 
 @check("the producers and the consumer are processes of their own", uses=one_consumer, leftovers_ok=True,
        on_timeout=CONSUMER_HANG)
 def test_processes(obs):
-    targets = [info.get("target") for info in children(obs).values()]
+    targets = [_role(info) for info in children(obs).values()]
     producers, consumers = targets.count("producer"), targets.count("consumer")
     expect(producers == 10 and consumers == 1, "wrong_result",
            _("run(10, 1, 10) should start 10 processes running producer and 1 running consumer; it started "
@@ -354,7 +313,7 @@ def test_processes(obs):
 @check("each producer closes its queue and waits for its feeder thread (close, then join_thread)",
        uses=one_consumer, category="lifecycle", leftovers_ok=True, on_timeout=CONSUMER_HANG)
 def test_producers_flush(obs):
-    producers = {pid for pid, info in children(obs).items() if info.get("target") == "producer"}
+    producers = {pid for pid, info in children(obs).items() if _role(info) == "producer"}
     closed = {e.pid for e in student_calls(obs, "queue.close") if e.pid in producers}
     joined = {e.pid for e in student_calls(obs, "queue.join_thread") if e.pid in producers}
     expect(closed >= producers, "lifecycle",
@@ -369,7 +328,7 @@ def test_producers_flush(obs):
 @check("every producer and consumer is joined", uses=one_consumer, category="lifecycle", on_timeout=CONSUMER_HANG)
 def test_joined(obs):
     started = children(obs)
-    unjoined = sorted({info.get("target") or info["name"] for info in started.values() if not info.get("joins")})
+    unjoined = sorted({_role(info) or info["name"] for info in started.values() if not info.get("joins")})
     expect(not unjoined, "lifecycle",
            _("Some processes running {unjoined} were never joined: join every producer and every consumer.").format(unjoined=unjoined),
            where=first_at(student_calls(obs, "process.start")))
@@ -381,8 +340,9 @@ def test_joined(obs):
                                      "only one of them.")})
 def test_three_consumers(obs):
     call = f"run{THREE}"
+    _judge_saw_empty(obs, call, THREE[0] * THREE[2])
     _judge_items(obs.value["taken"], THREE[0], THREE[2], call)
-    consumers = [info for info in children(obs).values() if info.get("target") == "consumer"]
+    consumers = [info for info in children(obs).values() if _role(info) == "consumer"]
     expect(len(consumers) == THREE[1], "wrong_result",
            _("{call} should start {THREE} consumers; it started {n_consumers}.").format(call=call, THREE=THREE[1], n_consumers=len(consumers)))
 
@@ -391,16 +351,8 @@ def test_three_consumers(obs):
        uses=late_producers, leftovers_ok=True, on_timeout=CONSUMER_HANG)
 def test_late_producers(obs):
     call = f"run{LATE}"
-    taken = obs.value["taken"]
-    if obs.value["saw_empty"] and isinstance(taken, list) and len(taken) < LATE[0] * LATE[2]:
-        fail("wrong_result",
-             f"{call}: the grader's producers started late (as a slow producer does), and a consumer looked at "
-             f"the queue before any item was there, saw it empty and stopped: {len(taken)} of the "
-             f"{LATE[0] * LATE[2]} items were consumed. An empty queue only means \"nothing yet\": empty() and "
-             "qsize() are snapshots, out of date as soon as they return. A consumer stops at its sentinel; "
-             "let q.get() wait for the next item.",
-             where=first_at([e for e in obs.events if e.kind == "queue.get" and not e.internal]))
-    _judge_items(taken, LATE[0], LATE[2], call)
+    _judge_saw_empty(obs, call, LATE[0] * LATE[2])
+    _judge_items(obs.value["taken"], LATE[0], LATE[2], call)
 
 
 # ----------------------------------------------------------------------------- checks: drain, big items

@@ -11,6 +11,7 @@ Daemon workers are not required: workers that end (sentinels) and are joined pas
 
 import re
 
+from grader import late
 from grader.checks import (
     N_,
     NOT_IMPLEMENTED,
@@ -59,6 +60,11 @@ def _collect(results, count, workers, limit):
     return got
 
 
+def late_worker(jobs, results):
+    """The student's square_worker(), in a process whose Queue calls are watched (grader/late.py)."""
+    return late.consumer("square_worker", jobs, results)
+
+
 @driver
 def worker_alone(student):
     import multiprocessing
@@ -66,13 +72,18 @@ def worker_alone(student):
 
     jobs = multiprocessing.JoinableQueue()
     results = multiprocessing.Queue()
-    for number in ALONE:
-        jobs.put(number)
-    workers = [multiprocessing.Process(target=student.square_worker, args=(jobs, results), daemon=True,
+    workers = [multiprocessing.Process(target=late_worker, args=(jobs, results), daemon=True,
                                        name=f"square_worker-{i}") for i in (1, 2)]
-    for worker in workers:
-        worker.start()
-    got = _collect(results, len(ALONE), workers, 5.0)
+    # The jobs come late, once both workers wait for one (or have seen the queue empty): a
+    # worker that stops when the queue looks empty then stops on every run, not only when the
+    # machine happened to be slow to deliver the first job.
+    with late.run(student, len(workers)):
+        for worker in workers:
+            worker.start()
+        late.await_consumers()
+        for number in ALONE:
+            jobs.put(number)
+        got = _collect(results, len(ALONE), workers, 5.0)
     # What jobs.join() waits for, with a time limit: every task_done(). A correct worker calls
     # it right after its put, so this returns at once; only a forgotten one costs the wait.
     unfinished = jobs._unfinished_tasks
@@ -182,6 +193,11 @@ def test_task_done_once_per_job(obs):
     workers = set(obs.value["workers"])
     calls = [e for e in student_calls(obs, "queue.task_done") if e.pid in workers]
     unfinished = obs.value["unfinished"]
+    if not calls and not obs.value["results"] and all(c is not None for c in obs.value["exitcodes"]):
+        fail("wrong_result",
+             _("The workers ended before they took a job, so no task was ever marked done: the queue still "
+               "counts {unfinished} unfinished task(s), and jobs.join() would wait forever. A worker takes jobs "
+               "until it is stopped, and calls jobs.task_done() once after each.").format(unfinished=unfinished))
     expect(calls or not unfinished, "wrong_result",
            _("The workers did their jobs but never called jobs.task_done(): the queue still counts "
              "{unfinished} unfinished task(s), so jobs.join() would wait forever. After handling each item, "
@@ -269,7 +285,7 @@ def test_program_exits(obs):
         fail("lifecycle",
              _("Run as a program (python {student_file}), your file had not exited after "
                "{SCRIPT_EXIT_TIMEOUT_S:g} s.\n").format(student_file=obs.student_file, SCRIPT_EXIT_TIMEOUT_S=SCRIPT_EXIT_TIMEOUT_S)
-             + describe_leftovers(obs)
+             + (describe_leftovers(obs) if obs.leftovers else "")  # none: it ended just after the limit
              + _("\nAt its end, a program waits for every non-daemon child, and workers looping on jobs.get() "
                "never end. Make them daemons (p.daemon = True before p.start()), or send each a sentinel and "
                "join it."))
