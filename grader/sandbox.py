@@ -70,6 +70,11 @@ STACK_READY_S = 1.0  # how long a process still starting up gets to install its 
 # A run's first half second of children starting up counts against its limit, as it would on any
 # machine (an idle one starts a spawn child in ~0.15 s); only start-up beyond it is the machine's.
 STARTUP_OWN_S = 0.5
+# Time the student's processes were ready to run but waited for a CPU (the kernel's run-queue
+# delay) is the machine's too: a loaded machine makes correct CPU-bound code slow, and it must
+# not make it a hang. Both credits together extend a run's limit by at most this many limits.
+CREDIT_LIMITS = 2
+WAITING_OWN_S = 0.5  # and the first half second of it counts against the limit (the grader's own polling, noise)
 SCRATCH_PREFIX = "grade-"
 # multiprocessing puts its sockets (a Manager's, the fork server's) in TMPDIR/pymp-XXXXXXXX/listener-XXXXXXXX,
 # and a sandbox's TMPDIR is ROOT/grade-XXXXXXXX/tmp: AF_UNIX allows 107 bytes of path in all.
@@ -132,6 +137,8 @@ class _Adopted:
 
 
 _NANNIES: set[int] = set()  # the first process of every live sandbox of this grader
+CPUS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+_WANTED: dict[int, float] = {}  # by sandbox (id) while it waits for a run: the CPUs its processes wanted lately
 _CANCEL = threading.Event()  # set by cancel_all(): every sandbox stops waiting and kills its tree
 
 
@@ -343,16 +350,27 @@ class Sandbox:
     # ------------------------------------------------------------------ waiting
 
     def _await(self, deadline: float):
+        try:
+            return self._await_reply(deadline)
+        finally:
+            _WANTED.pop(id(self), None)  # a sandbox between runs wants no CPU
+
+    def _await_reply(self, deadline: float):
         """The next reply, or "eof", "timeout", or ("resource", detail).
 
         Time in which one of the student's processes is still starting up (a spawn or forkserver
-        child importing modules, before it runs anything) is added to the deadline, up to one
-        more limit: that time is the machine's, and on a loaded one it is seconds per child.
+        child importing modules, before it runs anything) is added to the deadline: that time
+        is the machine's, and on a loaded one it is seconds per child.
         The first STARTUP_OWN_S of it is not: an idle machine's hang is then reported in time.
+        So is time in which a process of the sandbox was ready to run and waited for a CPU
+        (`_cpu_wait`): none on an idle machine, most of the time on a loaded one. Together the
+        credits extend the limit by at most CREDIT_LIMITS limits, so that a hang still ends.
         """
         next_count = last_poll = time.monotonic() + POLL_S
-        cap = deadline + self.timeout
+        limit, cap = deadline, deadline + CREDIT_LIMITS * self.timeout
         own = STARTUP_OWN_S
+        starting_credit = waiting_credit = 0.0
+        schedstat: dict[int, tuple[int, int]] = {}
         while True:
             message = self._parse_reply()
             if message is not None:
@@ -393,11 +411,13 @@ class Sandbox:
                     return refused
                 tree = self._tree()
                 polled = time.monotonic()
-                if deadline < cap and self._starting(tree):
-                    starting = polled - last_poll
-                    counted = min(own, starting)
+                if self._starting(tree):
+                    counted = min(own, polled - last_poll)
                     own -= counted
-                    deadline = min(cap, deadline + starting - counted)
+                    starting_credit += polled - last_poll - counted
+                waiting_credit += self._cpu_wait(tree, schedstat, polled - last_poll)
+                credit = max(starting_credit, waiting_credit - WAITING_OWN_S)
+                deadline = max(deadline, min(cap, limit + credit))
                 last_poll = polled
                 count = sum(1 for p in tree if running(p))
                 if count > self.limits.processes:
@@ -409,6 +429,31 @@ class Sandbox:
             return None
         return ("resource", _("Your code tried to run more processes and threads at once than the "
                               "kernel allows it; the limit is {limit}").format(limit=self.limits.processes))
+
+    def _cpu_wait(self, tree: list[psutil.Process], last: dict[int, tuple[int, int]], interval: float) -> float:
+        """Of the last `interval` s, the time the machine's load took from this sandbox, signed.
+
+        Its processes got `ran` of CPU and waited `waited` in the kernel's run queue (ready, but
+        no CPU free), per /proc/PID/schedstat since `last` (updated here). Alone, this grading
+        would have given them the share min(1, CPUS / demand) of what they wanted, where demand
+        is the CPUs all its sandboxes wanted: three start methods spinning on two cores slow one
+        another on any such machine, and that is the submission's own cost. Progress short of
+        that share is the machine's; the rest counts against the limit. Signed, so that the
+        kernel's uneven sharing over a tenth of a second averages out in the caller's sum."""
+        ran, waited = 0, 0
+        for p in tree:
+            try:
+                with open(f"/proc/{p.pid}/schedstat") as f:
+                    now_ran, now_waited = (int(x) for x in f.read().split()[:2])
+            except (OSError, ValueError):
+                continue
+            before = last.get(p.pid)
+            last[p.pid] = (now_ran, now_waited)
+            if before is not None:
+                ran += now_ran - before[0]
+                waited += now_waited - before[1]
+        _WANTED[id(self)] = (ran + waited) / 1e9 / interval if interval > 0 else 0.0
+        return time_lost_to_load(ran, waited, sum(_WANTED.values()), CPUS, interval)
 
     def _starting(self, tree: list[psutil.Process]) -> bool:
         """Is a process of the student's still starting: a fresh interpreter (spawn, forkserver)
@@ -752,6 +797,18 @@ class Sandbox:
                 os.waitpid(pid, os.WNOHANG)
             except ChildProcessError:
                 pass
+
+
+def time_lost_to_load(ran: int, waited: int, demand: float, cpus: int, interval: float) -> float:
+    """Of `interval` s in which a sandbox's processes ran `ran` ns and waited `waited` ns for a
+    CPU, the seconds the machine's load took (negative: it ran ahead of its share). `demand` is
+    how many CPUs the grading's sandboxes wanted in all; alone on `cpus` CPUs they would get the
+    share min(1, cpus / demand) of what they wanted, which is the submission's own pace."""
+    wanted = ran + waited
+    if wanted <= 0 or interval <= 0:
+        return 0.0
+    fair = min(1.0, cpus / demand) if demand > 0 else 1.0
+    return interval * (1 - (ran / wanted) / fair)
 
 
 def scratch_root() -> Path:

@@ -9,7 +9,7 @@ from conftest import sandbox_files
 
 from grader.course import Limits
 from grader.observations import RAISED, RETURNED, TIMEOUT
-from grader.sandbox import Sandbox
+from grader.sandbox import Sandbox, time_lost_to_load
 
 STUDENT = textwrap.dedent('''
     import multiprocessing as mp
@@ -137,3 +137,23 @@ def test_a_managers_lock_is_logged_like_a_semlock_with_one_id_in_every_process(t
     assert {e.where for e in acquires} == {"student.py:5", "student.py:7"}
     starts = [e for e in obs.events if e.kind == "process.start" and not e.internal]
     assert len(starts) == 1, "the manager's server process is multiprocessing's, not the student's"
+
+
+# --------------------------------------------------------------------------- the machine's load
+
+
+SECOND = 10**9
+
+
+@pytest.mark.parametrize("ran, waited, demand, cpus, lost, case", [
+    (1.0, 0.0, 1, 2, 0.0, "alone on an idle machine: nothing lost"),
+    (0.0, 0.0, 0, 2, 0.0, "asleep (a blocked queue): no CPU wanted, nothing lost"),
+    (2 / 3, 1 / 3, 3, 2, 0.0, "three start methods spinning on two cores: the submission's own cost"),
+    (0.25, 0.75, 1, 2, 0.75, "one process kept to a quarter of a CPU by other work: three quarters lost"),
+    (0.25, 0.75, 3, 2, 0.625, "a quarter where this grading alone allows two thirds"),
+    (0.9, 0.1, 4, 2, -0.8, "ahead of its share: negative, so that the caller's sum averages out"),
+])
+def test_time_lost_to_load_is_what_the_machine_took_beyond_the_gradings_own_demand(ran, waited, demand, cpus,
+                                                                                  lost, case):
+    assert time_lost_to_load(int(ran * SECOND), int(waited * SECOND), demand, cpus, 1.0) == pytest.approx(lost), case
+
