@@ -18,6 +18,7 @@ import argparse
 import contextlib
 import json
 import multiprocessing
+import os
 import shutil
 import subprocess
 import sys
@@ -30,6 +31,10 @@ PY = sys.executable
 
 
 def _burn() -> None:
+    # A session of its own, as any other program's: the kernel shares CPUs between sessions
+    # first (sched_autogroup), so burners in the bench's session would load the sandboxes (each
+    # a session) hardly at all.
+    os.setsid()
     while True:
         pass
 

@@ -34,6 +34,10 @@ from grader.course import load_course  # noqa: E402 - after the path that makes 
 
 
 def _burn() -> None:
+    # A session of its own, as any other program's: the kernel shares CPUs between sessions
+    # first (sched_autogroup), so burners in the bench's session would load the sandboxes (each
+    # a session) hardly at all.
+    os.setsid()
     while True:
         pass
 
