@@ -356,10 +356,16 @@ def _judge_failure(obs, function, how):
              "running {targets}: each worker must run the `target` it is given.").format(FAIL_WORKERS=FAIL_WORKERS, FAIL_TIMES=FAIL_TIMES, function=function, targets=targets),
            where=first_at(student_calls(obs, "process.start")))
     failures = [e for e in obs.events if e.kind == "counter.fail"]
-    # Updates a lock did not protect are judged by the checks above, by the log; counted here, they
-    # would fail this check or not depending on whether two workers happened to overlap.
-    counts_hold = _unprotected(obs) is None
-    if not failures and obs.value["final"] < FAIL_AT and counts_hold:
+    # Updates a lock did not protect are judged by the checks above, by the log. Here the failure
+    # itself needs the count to reach FAIL_AT, which such updates reach or not depending on whether
+    # two workers happened to overlap: fail the same way every time instead.
+    unprotected = _unprotected(obs)
+    if unprotected is not None:
+        fail("wrong_result",
+             _("This check makes one worker fail while it holds the shared lock, and {why} Whether the "
+               "failing worker releases the lock cannot be seen then: give every worker the one lock first "
+               "(see the check about holding the lock).").format(why=unprotected[0]), where=unprotected[1])
+    if not failures and obs.value["final"] < FAIL_AT:
         fail("wrong_result", _("{FAIL_WORKERS} workers made {FAIL_TIMES} deposits each, and the counter only reached {final}: "
                                "updates were lost. Hold one shared lock around each read-and-write.").format(FAIL_WORKERS=FAIL_WORKERS, FAIL_TIMES=FAIL_TIMES, final=obs.value['final']))
     expect(failures, "wrong_result", _("The grader's counter should have failed once at {FAIL_AT}, but the workers never wrote that "
@@ -382,7 +388,7 @@ def _judge_failure(obs, function, how):
            _("The worker whose counter.write() raised never released the lock ({how}). Here the others could "
              "still finish only because they did not need it again.").format(how=_(how)))
     expected = _expected_total(obs)
-    expect(obs.value["final"] == expected or not counts_hold, "wrong_result",
+    expect(obs.value["final"] == expected, "wrong_result",
            _("The counter ended at {final}, but {expected} writes succeeded: updates were lost.").format(final=obs.value['final'], expected=expected))
 
 
