@@ -74,7 +74,7 @@ STARTUP_OWN_S = 0.5
 # delay) is the machine's too: a loaded machine makes correct CPU-bound code slow, and it must
 # not make it a hang. Both credits together extend a run's limit by at most this many limits.
 CREDIT_LIMITS = 2
-WAITING_OWN_S = 0.5  # and the first half second of it counts against the limit (the grader's own polling, noise)
+WAITING_OWN_S = 1.0  # and its first second counts against the limit (the grader's own polling, the kernel's noise)
 SCRATCH_PREFIX = "grade-"
 # multiprocessing puts its sockets (a Manager's, the fork server's) in TMPDIR/pymp-XXXXXXXX/listener-XXXXXXXX,
 # and a sandbox's TMPDIR is ROOT/grade-XXXXXXXX/tmp: AF_UNIX allows 107 bytes of path in all.
