@@ -308,6 +308,16 @@ def test_no_litter_is_left_in_the_temporary_folder_or_dev_shm(course_copy, tmp_p
     assert left == [], "semaphores left in /dev/shm"
 
 
+def _left_after_the_grader(tree: list[psutil.Process], tmp: Path) -> list[psutil.Process]:
+    """What of `tree` still runs once the nannies have had their time (30 s) to end it and empty `tmp`."""
+    for _ in range(600):
+        alive = [p for p in tree if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
+        if not alive and not list(tmp.iterdir()):
+            break
+        time.sleep(0.05)
+    return alive
+
+
 def test_a_grader_killed_outright_leaves_no_process_folder_or_semaphore(tmp_path, short_tmp):
     """SIGKILL or the OOM killer: grade cannot clean up, so each sandbox's nanny does."""
     tmp = short_tmp
@@ -336,11 +346,7 @@ def test_a_grader_killed_outright_leaves_no_process_folder_or_semaphore(tmp_path
                     f"{(tmp_path / 'stdout').read_text()[:1500]}")
     proc.kill()
     proc.wait()
-    for _ in range(600):
-        alive = [p for p in tree if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
-        if not alive and not list(tmp.iterdir()):
-            break
-        time.sleep(0.05)
+    alive = _left_after_the_grader(tree, tmp)
     assert alive == [], "processes of the sandboxes left running"
     assert list(tmp.iterdir()) == [], "the sandboxes' folders left behind"
     left = [n for n in os.listdir("/dev/shm") if any(n.startswith(f"sem.mp-{name}-") for name in names)]
@@ -383,11 +389,7 @@ def test_a_grader_killed_between_runs_leaves_nothing(tmp_path, short_tmp, method
     finally:
         proc.kill()
         proc.wait()
-    for _ in range(600):
-        alive = [p for p in tree if p.is_running() and p.status() != psutil.STATUS_ZOMBIE]
-        if not alive and not list(short_tmp.iterdir()):
-            break
-        time.sleep(0.05)
+    alive = _left_after_the_grader(tree, short_tmp)
     assert alive == [], "the sandbox's processes (its Manager among them) left running"
     assert list(short_tmp.iterdir()) == [], "the sandbox's folder left behind"
 
