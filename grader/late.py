@@ -6,8 +6,8 @@ is up to the machine: the same file passed on one run and lost items, or hung, o
 Drivers that give a student's consumers a queue arrange it every time, so that the verdict
 is the file's alone: the consumers' processes have their Queue calls watched (`consumer`),
 and whoever produces first waits (`await_consumers`) until every consumer is waiting in a
-blocking get() on the empty queue (a correct consumer) or has looked and seen it empty (the
-mistake). Events, not times: empty files in a folder of the sandbox's working folder, which
+blocking get() on the empty queue (a correct consumer), has looked and seen it empty (the
+mistake), or has ended (a crash, a stub). Events, not times: empty files in a folder of the sandbox's working folder, which
 every process of the run shares, whatever the start method.
 
 Imported inside the sandbox: standard library only.

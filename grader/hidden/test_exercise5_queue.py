@@ -140,7 +140,7 @@ def describe_queue(student):
 
 
 # Late producers (grader/late.py): every run of run() gets producers that wait until every
-# consumer waits in get(), or has looked at the queue and seen it empty, so that a consumer that
+# consumer waits in get(), has looked at the queue and seen it empty, or has ended, so that a consumer that
 # stops when the queue looks empty fails on every run, not only when the machine made a producer late.
 
 
