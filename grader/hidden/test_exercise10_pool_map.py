@@ -9,6 +9,7 @@ and its finalizer terminates them when the Pool object is collected), so the mis
 close() is judged from the log.
 """
 
+from grader import pools
 from grader.checks import _, check, driver, expect, fail, first_at, judge_error, student_calls
 
 NUMBERS = [3, 1, 4, 1, 5, 9, 2, 6]
@@ -18,25 +19,6 @@ WORKERS = 4
 # ----------------------------------------------------------------------------- drivers
 
 
-def _stop_open_pools():
-    """Terminate the pools the student left open, without a probe event (judged from the log).
-
-    A pool still open when the driver ends (never closed, or left behind by an exception
-    whose traceback keeps it alive) would otherwise have its workers stopped one by one
-    by the sandbox while its worker-handler thread starts new ones: stray leftovers.
-    Calling its finalizer is what the end of a program does first.
-    """
-    import gc
-    from multiprocessing import pool
-
-    for obj in gc.get_objects():
-        if isinstance(obj, pool.Pool) and getattr(obj, "_state", None) == pool.RUN:
-            try:
-                obj._terminate()
-            except Exception:  # noqa: BLE001 - best effort: the sandbox stops whatever is left
-                pass
-
-
 @driver
 def pool_work(student):
     import os
@@ -44,7 +26,7 @@ def pool_work(student):
     try:
         returned = student.squares_and_power(list(NUMBERS), BASE, EXPONENT)
     finally:
-        _stop_open_pools()
+        pools.end_open()
     return {"parent": os.getpid(), "returned": returned}
 
 

@@ -9,6 +9,7 @@ race with the clock. squares_in_with_block() makes its own pool; its driver is l
 since a get() after the with-block hangs.
 """
 
+from grader import pools
 from grader.checks import N_, _, check, driver, expect, fail, first_at, judge_error, student_calls
 
 NUMBERS = [3, 1, 4, 1, 5, 9, 2, 6]
@@ -44,28 +45,15 @@ def _exception_name(value):
     return f"{value!r} (not an exception)"
 
 
-def _stop_open_pools():
-    """Terminate the pools left open (no probe event: an open pool is judged from the log)."""
-    import gc
-    from multiprocessing import pool
-
-    for obj in gc.get_objects():
-        if isinstance(obj, pool.Pool) and getattr(obj, "_state", None) == pool.RUN:
-            try:
-                obj._terminate()
-            except Exception:  # noqa: BLE001 - best effort: the sandbox stops whatever is left
-                pass
-
-
 def _with_pool(call):
-    """Run call(pool) on a fresh pool, and always shut the pool down (its finalizer: no event)."""
+    """Run call(pool) on a fresh pool, and always shut the pool down (no event: not the student's)."""
     import multiprocessing
 
     pool = multiprocessing.Pool(DRIVER_POOL)
     try:
         return call(pool)
     finally:
-        pool._terminate()
+        pools.end(pool)  # not _terminate() at once: it can kill the worker sending wait_for's result
 
 
 @driver
@@ -110,7 +98,7 @@ def with_block(student):
     try:
         returned = student.squares_in_with_block(list(NUMBERS))
     finally:
-        _stop_open_pools()
+        pools.end_open()
     return {"returned": returned}
 
 

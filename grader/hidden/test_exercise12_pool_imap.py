@@ -35,6 +35,7 @@ import shutil
 import tempfile
 import time
 
+from grader import pools
 from grader.checks import N_, _, check, driver, expect, fail, first_at, student_calls
 
 GATE_WAIT_S = 5.0  # longest a gated task waits: only wrong code ever waits this long
@@ -119,21 +120,6 @@ def _before(action):
     return make
 
 
-def _stop_running_pools():
-    """Finalize pools the student's code left running, as a program's exit would (see exercise 13's checks).
-
-    Otherwise the sandbox stops their daemonic workers, the pools start replacements, and those
-    show up, or not, as leftovers: a verdict that would depend on timing.
-    """
-    import gc
-    from multiprocessing import pool
-
-    for obj in gc.get_objects():
-        if isinstance(obj, pool.Pool) and getattr(obj, "_state", None) == pool.RUN:
-            obj._state = pool.TERMINATE
-            obj._terminate()
-
-
 def _plain(value):
     return value if isinstance(value, (list, tuple, int, type(None))) else repr(value)[:200]
 
@@ -187,7 +173,7 @@ def as_completed(student):
                 "gate_end": gate.ended(), "gate_why": gate.why, "parent": os.getpid()}
     finally:
         gate.remove()
-        _stop_running_pools()
+        pools.end_open()
 
 
 @driver
@@ -208,7 +194,7 @@ def in_order(student):
         return {"returned": _plain(returned), "gate_why": gate.why, "parent": os.getpid()}
     finally:
         gate.remove()
-        _stop_running_pools()
+        pools.end_open()
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -26,6 +26,7 @@ import shutil
 import tempfile
 import time
 
+from grader import pools
 from grader.checks import N_, _, check, driver, expect, fail, first_at, judge_error, student_calls
 
 GATE_WAIT_S = 5.0  # longest a gated task waits: only wrong code ever waits this long
@@ -107,23 +108,6 @@ def _gate_opens_on_waiting(gate):
             setattr(cls, name, original)
 
 
-def _stop_running_pools():
-    """Finalize the pools the student's code left running, as a program's exit would.
-
-    A running Pool replaces workers that die, so the sandbox stopping its daemonic workers
-    would only make it start new ones, reported as leftovers of the next checks. The checks
-    judge an unclosed pool from the probe's log; this only keeps it from spilling over.
-    _terminate() is the pool's finalizer: unlike terminate(), the probe does not log it.
-    """
-    import gc
-    from multiprocessing import pool
-
-    for obj in gc.get_objects():
-        if isinstance(obj, pool.Pool) and getattr(obj, "_state", None) == pool.RUN:
-            obj._state = pool.TERMINATE
-            obj._terminate()
-
-
 def _gated_items(gate):
     return [(x, None) for x in ITEMS[:-1]] + [(ITEMS[-1], gate.path)]
 
@@ -144,7 +128,7 @@ def run_and_wait(student):
         return {"returned": _plain(returned)}
     finally:
         gate.remove()
-        _stop_running_pools()
+        pools.end_open()
 
 
 @driver
@@ -152,7 +136,7 @@ def lifecycle_errors(student):
     try:
         return _plain(student.lifecycle_errors(refused))
     finally:
-        _stop_running_pools()
+        pools.end_open()
 
 
 @driver
@@ -160,7 +144,7 @@ def cancel(student):
     try:
         return _plain(student.cancel(stuck, list(CANCEL_ITEMS)))
     finally:
-        _stop_running_pools()
+        pools.end_open()
 
 
 @driver
@@ -172,7 +156,7 @@ def inside_with(student):
         return {"returned": _plain(returned)}
     finally:
         gate.remove()
-        _stop_running_pools()
+        pools.end_open()
 
 
 # ----------------------------------------------------------------------------- helpers

@@ -20,6 +20,7 @@ import tempfile
 import time
 import uuid
 
+from grader import pools
 from grader.checks import _, check, driver, expect, fail, max_overlap, student_calls
 
 MEET_S = 2.0  # longest a task waits for a second one: only code that runs chunks one at a time waits this long
@@ -52,17 +53,6 @@ def burn(chunk):
     return f"chunk-{index}"
 
 
-def _stop_running_pools():
-    """Finalize pools the student's code left running, as a program's exit would (see exercise 13's checks)."""
-    import gc
-    from multiprocessing import pool
-
-    for obj in gc.get_objects():
-        if isinstance(obj, pool.Pool) and getattr(obj, "_state", None) == pool.RUN:
-            obj._state = pool.TERMINATE
-            obj._terminate()
-
-
 def _give_threads_a_pid():
     """Work around the probe: its Pool.__init__ record reads worker.pid, which a ThreadPool's threads
     (multiprocessing.dummy.DummyProcess) lack, so a student's ThreadPool would crash in the probe."""
@@ -90,7 +80,7 @@ def primes(student):
     try:
         return _plain(student.count_primes_below(N, 2))
     finally:
-        _stop_running_pools()
+        pools.end_open()
 
 
 @driver
@@ -111,7 +101,7 @@ def parallel(student):
                 "parent_cpu": (after.user - before.user) + (after.system - before.system)}
     finally:
         shutil.rmtree(folder, ignore_errors=True)
-        _stop_running_pools()
+        pools.end_open()
 
 
 # ----------------------------------------------------------------------------- checks
