@@ -147,3 +147,33 @@ def test_keys_pressed_while_grading_are_ignored(course_dir):
     child.expect_exact(watch.GRADING.format(id="exercise1"))
     child.expect_exact(watch.KEYS)
     quit_and_check_nothing_left(child, course_dir)
+
+
+def test_a_save_gets_a_first_look_under_one_start_method_then_the_whole_verdict(course_dir):
+    child = start(course_dir, "--start-method", "spawn", env={"NO_COLOR": "1"})  # the first look: fork's
+    save_in_place(course_dir, (course_dir / SOLUTION).read_bytes())
+    child.expect_exact(watch.GRADING.format(id="exercise1"))
+    child.expect_exact(watch.FIRST_LOOK.format(method="fork", others="spawn"))
+    first_look = child.before
+    assert "exercise1 · Process basics" in first_look and "Score 10/10" in first_look
+    assert "0/14" in first_look  # not yet recorded as done: only the whole verdict is
+    child.expect_exact(watch.PASSED_NEXT.format(id="exercise1", next="exercise2"))
+    assert "exercise1 · Process basics" in child.before and "1/14" in child.before  # the whole verdict
+    child.send("r")  # r grades every start method at once: no first look
+    child.expect_exact(watch.GRADING.format(id="exercise1"))
+    child.expect_exact(watch.PASSED_NEXT.format(id="exercise1", next="exercise2"))
+    assert watch.FIRST_LOOK.format(method="fork", others="spawn") not in child.before
+    quit_and_check_nothing_left(child, course_dir)
+
+
+def test_a_first_look_that_hangs_is_the_result(course_dir):
+    child = start(course_dir, "--start-method", "spawn", "--timeout", "2", env={"NO_COLOR": "1"})
+    save_in_place(course_dir, b"while True:\n    pass\n")
+    child.expect_exact(watch.GRADING.format(id="exercise1"))
+    child.expect_exact(watch.FIRST_LOOK_HUNG.format(method="fork", others="spawn"))
+    shown = child.before
+    child.expect_exact(watch.KEYS)
+    # One hang, under fork: spawn's grading, which would wait as long again, was not started.
+    assert shown.count("[timeout · fork]") == 1 and "spawn]" not in shown
+    assert watch.FIRST_LOOK.format(method="fork", others="spawn") not in shown
+    quit_and_check_nothing_left(child, course_dir)

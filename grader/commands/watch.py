@@ -2,7 +2,10 @@
 
 The loop of rustlings: the current exercise (default: the first not done) is graded at
 start and on every save; the result is shown with the progress bar and the keys under
-it. Keys are read one at a time (the terminal in cbreak mode, restored on every way
+it. A save first gets a first look: the checks under the first start method alone, each
+driver run once, shown as soon as they are judged (a fraction of the whole grading); the
+whole verdict, every start method and explored schedule, replaces it when it is known. A
+first look that hangs is the result (every start method would wait as long): r grades all. Keys are read one at a time (the terminal in cbreak mode, restored on every way
 out: q, Ctrl-C, a signal); keys pressed while grading are thrown away. The process keeps
 the grader warm — the course loaded, the runner and pytest imported once — so a
 re-grade starts as soon as the save is reported (grader/filewatch.py).
@@ -35,6 +38,9 @@ HELP = N_("grade the current exercise each time you save its file (keys: n h l r
 KEYS = N_("n next · h hint · l list · r re-grade · s solution · q quit")
 WATCHING = N_("Watching {file}: save it to grade it again.")
 GRADING = N_("Grading {id}…")
+FIRST_LOOK = N_("First look, under {method} only: grading under {others} too…")
+FIRST_LOOK_HUNG = N_("Graded under {method} only: your code hangs there, and would under {others} too. "
+                     "Press r to grade under every start method.")
 PASSED_NEXT = N_("{id} passes! Press n for the next exercise ({next}).")
 PASSED_LAST = N_("{id} passes, and so does every exercise. Press q to quit, then run `grade`.")
 NOT_YET = N_("{id} does not pass yet: n moves on once it does.")
@@ -129,7 +135,7 @@ class _Session:
 
     def on_key(self, key: str, watcher) -> None:
         if key == "r":
-            self.grade()
+            self.grade(whole=True)
         elif key == "h":
             _say("\n" + _("Hint for {exercise} ({title}):").format(exercise=self.exercise.id, title=self.exercise.title)
                  + f"\n{self.exercise.hint}\n")
@@ -155,10 +161,11 @@ class _Session:
             watcher.retarget(upcoming.file)
             self.grade()
 
-    def grade(self) -> None:
-        from ..report import text
-        from ..runner import grade
-        from ..verdict import Status
+    def grade(self, whole: bool = False) -> None:
+        """Grade the current exercise and show its result, after a first look (see the module's
+        doc) unless `whole`: r asks for every start method at once."""
+        from ..runner import Options, grade
+        from ..verdict import Category, Status
 
         shown = progress.relative(self.course, self.exercise.file)
         tty = sys.stdout.isatty()
@@ -169,15 +176,47 @@ class _Session:
             return
         _say(("\x1b[H\x1b[2J" if tty else "\n") + _(GRADING).format(id=self.exercise.id))
         graded = progress.file_hash(self.exercise.file)
+        methods = self._methods()
+        if len(methods) > 1 and not whole:
+            look = grade(self.course, [self.exercise], None,
+                         Options(start_methods=methods[:1], timeout=self.options.timeout, schedules=1))
+            others = ", ".join(methods[1:])
+            if not any(c.category is Category.TIMEOUT for e in look.exercises for c in e.checks):
+                self._show(look, [_(FIRST_LOOK).format(method=methods[0], others=others)])
+            else:
+                progress.record(self.course, look)  # it fails: a hang is a failure under every method
+                self.graded_hash, self.passed = graded, False
+                self.note = _(FIRST_LOOK_HUNG).format(method=methods[0], others=others)
+                self._show(look)
+                return
         run = grade(self.course, [self.exercise], None, self.options)
         progress.record(self.course, run)
         self.graded_hash = graded
         self.passed = run.status is Status.PASS
+        self._show(run)
+
+    def _methods(self) -> tuple[str, ...]:
+        """The start methods a whole grading of the current exercise uses."""
+        chosen = self.options.start_methods
+        return tuple(m for m in self.exercise.start_methods if not chosen or m in chosen)
+
+    def _show(self, run, pending: list[str] | None = None) -> None:
+        """The result, then the progress bar and what comes next: the keys, or what is still graded."""
+        from ..report import text
+
+        tty = sys.stdout.isatty()
+        shown = progress.relative(self.course, self.exercise.file)
         width, plain = terminal_width(), ascii_only()
         body = text.render(run, color=use_color(self.args), width=width, ascii_only=plain)
         entries = progress.entries(self.course)
         done = sum(e.state is progress.State.DONE for e in entries)
         footer = ["", _(PROGRESS).format(bar=progress.bar(done, len(entries)))]
+        if pending:
+            if tty:
+                sys.stdout.write("\x1b[H\x1b[2J")
+            print(body, flush=True)
+            _say("\n".join(footer + pending))
+            return
         if self.passed:
             upcoming = progress.next_exercise(self.course, after=self.exercise)
             footer.append(_(PASSED_NEXT).format(id=self.exercise.id, next=upcoming.id) if upcoming
