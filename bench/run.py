@@ -1,7 +1,12 @@
 """Measure the grader on this machine and rewrite docs/benchmarks.md.
 
-    python bench/run.py            # every figure, >= 5 runs each (about 15-25 minutes)
-    python bench/run.py --quick    # 3 runs each, fewer exercises: a smoke run of the harness
+    python bench/run.py                       # every figure, >= 5 runs each (about 50 minutes)
+    python bench/run.py --quick               # 3 runs each, fewer exercises: a smoke run of the harness
+    python bench/run.py --only hangs --only watch   # re-measure some sections, keep the others
+
+Every run also writes docs/benchmarks.json, the figures as data: --only re-measures the
+sections it names, takes the others from that file as they were, and the page says for
+each section when, at which commit and at which load it was measured.
 
 Each figure is the median with min-max of its runs. Ratios are paired: the commands of
 one comparison run one after another in each round, and the ratio is the median of the
@@ -34,6 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 PY = sys.executable
 COMMAND_LIMIT_S = 600  # no figure's command takes this long: one that does is broken, not slow
+MODE_SECTIONS = ("exercises", "hangs", "course", "memory")  # measured with and without bytecode caching
+SCRIPT_SECTIONS = ("batch", "gradescope", "watch", "overview")  # quoted as their own scripts print them
 
 # Submissions whose verdict is a hang, and the exercise they stand in for.
 HANGS = {
@@ -188,8 +195,9 @@ class Bench:
                 figures[name].runs.append(timed(cmd, env))
             work.runs.append(sum(timed(cmd, env) for cmd in unisolated.values()))
         ratio = self.ratio(figures["solutions, 2 cores"], work, "")
+        once = self.ratio(figures["solutions, 2 cores, no exploration (--schedules 1)"], work, "")
         return {"rows": [{"name": n, "time": f.shown()} for n, f in figures.items()],
-                "work": work.shown(), "ratio": ratio.shown()}
+                "work": work.shown(), "ratio": ratio.shown(), "once_ratio": once.shown()}
 
     def memory(self, bytecode: bool) -> dict:
         env = env_for(bytecode)
@@ -223,35 +231,63 @@ def machine() -> dict:
             "date": datetime.date.today().isoformat(), "load": os.getloadavg()[0]}
 
 
+def commit() -> str:
+    proc = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True)
+    return proc.stdout.strip() or "unknown"
+
+
+def measured() -> dict:
+    """Where and when a section's figures were taken."""
+    return {**machine(), "commit": commit()}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="3 runs, 3 exercises: check the harness works")
     parser.add_argument("--rounds", type=int, default=None, help="runs per figure (default 5; --quick: 3)")
+    parser.add_argument("--only", action="append", default=[], choices=MODE_SECTIONS + SCRIPT_SECTIONS,
+                        help="measure only this section (repeatable); the others are kept from --data")
     parser.add_argument("--output", type=Path, default=ROOT / "docs" / "benchmarks.md")
+    parser.add_argument("--data", type=Path, default=None, help="the figures as JSON (default: OUTPUT with .json)")
     args = parser.parse_args(argv)
+    data_path = args.data or args.output.with_suffix(".json")
     bench = Bench(args.rounds or (3 if args.quick else 5), args.quick)
+    wanted = set(args.only or MODE_SECTIONS + SCRIPT_SECTIONS)
     results = {"machine": machine(), "rounds": bench.rounds, "quick": args.quick, "modes": []}
+    if args.only:
+        try:
+            results = json.loads(data_path.read_text())
+        except (OSError, ValueError) as error:
+            parser.error(f"--only keeps the other sections from {data_path}, which cannot be read ({error}): "
+                         "run once without --only")
+    modes = {m["label"]: m for m in results.get("modes", [])}
     for bytecode in (False, True):
         label = "bytecode cached (a laptop)" if bytecode else "PYTHONDONTWRITEBYTECODE=1 (CI, this machine)"
-        print(f"bench: {label}", file=sys.stderr, flush=True)
-        results["modes"].append({
-            "label": label,
-            "exercises": bench.per_exercise(bytecode),
-            "hangs": bench.hangs(bytecode),
-            "course": bench.whole_course(bytecode),
-            "memory": bench.memory(bytecode),
-        })
+        mode = modes.setdefault(label, {"label": label})
+        for section in MODE_SECTIONS:
+            if section in wanted:
+                print(f"bench: {label}: {section}", file=sys.stderr, flush=True)
+                mode[section] = {**getattr(bench, SECTION_METHODS[section])(bytecode), "measured": measured()}
+    results["modes"] = list(modes.values())
     # Figures that have their own scripts, quoted as they print them.
-    results["batch"] = bench.optional_script("batch_class.py", "--students", "12" if args.quick else "40")
-    results["gradescope"] = bench.optional_script("batch_class.py", "--gradescope")
-    results["watch"] = bench.optional_script("watch_latency.py", "--runs", "3" if args.quick else "10")
-    results["overview"] = bench.optional_script("overview_time.py", "--runs", "3" if args.quick else "10")
+    scripts = {"batch": ("batch_class.py", "--students", "12" if args.quick else "40"),
+               "gradescope": ("batch_class.py", "--gradescope"),
+               "watch": ("watch_latency.py", "--runs", "3" if args.quick else "10"),
+               "overview": ("overview_time.py", "--runs", "3" if args.quick else "10")}
+    for section, (script, *script_args) in scripts.items():
+        if section in wanted:
+            print(f"bench: {section}", file=sys.stderr, flush=True)
+            results[section] = {"text": bench.optional_script(script, *script_args), "measured": measured()}
+    data_path.write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
     template = jinja2.Environment(loader=jinja2.FileSystemLoader(BENCH / "templates"),
                                   keep_trailing_newline=True).get_template("benchmarks.md.j2")
     args.output.write_text(template.render(**results))
     shutil.rmtree(bench.tmp, ignore_errors=True)
-    print(f"bench: wrote {args.output}", file=sys.stderr)
+    print(f"bench: wrote {args.output} and {data_path}", file=sys.stderr)
     return 0
+
+
+SECTION_METHODS = {"exercises": "per_exercise", "hangs": "hangs", "course": "whole_course", "memory": "memory"}
 
 
 if __name__ == "__main__":
