@@ -22,7 +22,6 @@ import shutil
 import signal
 import struct
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -98,7 +97,18 @@ def base_env() -> dict[str, str]:
     env["PYTHONDONTWRITEBYTECODE"] = "1"
     env["PYTHONUNBUFFERED"] = "1"
     env["PYTHONIOENCODING"] = "utf-8"
+    env["GRADER_SITE_PACKAGES"] = os.pathsep.join(_site_packages())
     return env
+
+
+def _site_packages() -> list[str]:
+    """This environment's site-packages folders, which site would put on a sandbox's sys.path."""
+    import site
+
+    folders = list(site.getsitepackages()) if hasattr(site, "getsitepackages") else []
+    if site.ENABLE_USER_SITE:
+        folders.append(site.getusersitepackages())
+    return [f for f in folders if os.path.isdir(f)]
 
 
 def warm_up() -> zygote.Zygote | None:
@@ -259,7 +269,7 @@ class Sandbox:
                 self._proc = _Adopted(pid)  # a fork of the warm sandbox (grader/zygote.py), now our child
             else:
                 self._proc = subprocess.Popen(
-                    [sys.executable, "-c", "from grader.sandbox_child import main; main()"],
+                    zygote.python_without_site("from grader.sandbox_child import main; main()"),
                     cwd=self._scratch / "work", env=env, stdin=subprocess.DEVNULL, stdout=output_w,
                     stderr=output_w, pass_fds=(request_r, reply_w), start_new_session=True,
                 )

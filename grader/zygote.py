@@ -49,6 +49,19 @@ PRELOAD = (
 # --------------------------------------------------------------------------- the grader's side
 
 
+def python_without_site(program: str) -> list[str]:
+    """The command of a sandbox's interpreter: no site module (every child multiprocessing starts
+    inherits -S), and sitecustomize, from PYTHONPATH, makes up for it (grader/_site/sitecustomize.py).
+    With site, where multiprocessing does not start its children through the function that
+    sitecustomize adapts (none of 3.10-3.13 lacks it)."""
+    from multiprocessing import util
+
+    if not callable(getattr(util, "spawnv_passfds", None)):
+        return [sys.executable, "-c", program]
+    return [sys.executable, "-S", "-c", f"import sitecustomize; {program}"]
+
+
+
 class Zygote:
     """The grader's handle on its zygote process. Thread-safe: one fork at a time."""
 
@@ -56,7 +69,7 @@ class Zygote:
         self._sock, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         try:
             self._proc = subprocess.Popen(
-                [sys.executable, "-c", f"from grader.zygote import serve; serve({theirs.fileno()})"],
+                python_without_site(f"from grader.zygote import serve; serve({theirs.fileno()})"),
                 env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                 pass_fds=(theirs.fileno(),), start_new_session=True, cwd="/")
         finally:

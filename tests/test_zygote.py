@@ -130,3 +130,37 @@ def test_a_sandbox_that_the_kernel_did_not_confine_runs_nothing_when_the_course_
     with pytest.raises(SandboxError, match="did not confine"):
         box.start()
     assert box._proc is None and list(scratch_parent.iterdir()) == [], "a failed start leaves no process, no folder"
+
+
+SITE_STUDENT = textwrap.dedent('''
+    import multiprocessing
+    import sys
+
+    def view(_=None):
+        import psutil  # a package of the grader's environment, found in its site-packages
+
+        return {"no_site": sys.flags.no_site, "exit": callable(exit) and callable(quit),
+                "psutil": psutil.__name__, "probed": "grader.probe" in sys.modules}
+
+    def views():
+        with multiprocessing.get_context("spawn").Pool(1) as pool:
+            spawned = pool.apply(view)
+        with multiprocessing.get_context("forkserver").Pool(1) as pool:
+            served = pool.apply(view)
+        return {"sandbox": view(), "spawn": spawned, "forkserver": served}
+''')
+
+
+@pytest.mark.parametrize("warm", [True, False], ids=["warm", "cold"])
+def test_without_site_a_students_program_still_has_what_site_gives_it(tmp_path, monkeypatch, warm):
+    # The sandbox's interpreters start with -S (an editable install's finder made every spawned
+    # child pay for site): exit(), site-packages and the probe must be there all the same.
+    if not warm:
+        monkeypatch.setenv(zygote.ENV_SWITCH, "0")
+    files = sandbox_files(tmp_path, SITE_STUDENT)
+    with Sandbox(files / "student.py", "student", files / "drivers_mod.py", "fork", 20) as box:
+        obs = box.run("call", "views")
+    assert obs.outcome == RETURNED, obs
+    for where, view in obs.value.items():
+        assert view == {"no_site": 1, "exit": True, "psutil": "psutil", "probed": True}, where
+    assert any(e.kind == "pool.create" for e in obs.events), "the probe logged the student's pools"
