@@ -144,6 +144,9 @@ class GraderPlugin:
                 file=job.submission.name))
         if driver not in runs.observations:
             category, reason = runs.stopped or ("error", N_("its driver did not run"))
+            if runs.stopped_seed is not None:
+                raise NotRun(category, _("Not run: {reason}, in a run with seeded delays (`--seed {seed}` replays "
+                                         "it).").format(reason=_(reason), seed=runs.stopped_seed))
             raise NotRun(category, _("Not run: {reason}.").format(reason=_(reason)))  # a constant reason
         return runs.observations[driver]
 

@@ -73,6 +73,7 @@ class MethodRuns:
     explored: dict[str, list[Observation]] = field(default_factory=dict)  # every run of each driver
     import_failure: Observation | None = None
     stopped: tuple[str, str] | None = None  # (category, reason) when a run ended the sandbox
+    stopped_seed: int | None = None  # the explored schedule of that run, when it was not the first
     planned: int = 0  # the most schedules any driver was to run under
 
 
@@ -164,6 +165,9 @@ def _run_sandbox(job: Job, start_method: str) -> MethodRuns:
                     break  # no synchronisation call to perturb: more schedules would be the same run
             if box.dead:
                 runs.stopped = (CATEGORY_OF.get(observation.outcome, "crash"), box.dead_reason)
+                if observation is not runs.observations[name]:
+                    # Its check shows the first run's verdict: the one that ended the sandbox is named here.
+                    runs.stopped_seed = observation.seed
                 break
     finally:
         box.close()

@@ -66,3 +66,34 @@ def test_a_driver_that_left_processes_running_is_not_explored_again(tmp_path):
         runs.wait(job)
         assert len(runs.of(job.exercise_id, "fork").explored["named_children"]) == explored, file
         runs = Runs()
+
+
+def test_a_hang_in_an_explored_run_is_named_by_the_checks_it_stopped(tmp_path):
+    """The first run of `first` passes and its check shows that; its second, explored, run hangs
+    and ends the sandbox. The checks of the next driver must not say "an earlier check hung"
+    without saying where: that check shows no hang."""
+    from grader import runs
+    from grader.course import Limits
+
+    (tmp_path / "student.py").write_text(
+        "import multiprocessing, time\n"
+        "_lock = multiprocessing.Lock()\n"
+        "_calls = []\n"
+        "def f():\n"
+        "    with _lock:  # a synchronisation call: the driver is explored\n"
+        "        _calls.append(1)\n"
+        "    while len(_calls) > 1:  # the second run: for ever\n"
+        "        time.sleep(0.05)\n"
+        "    return 1\n")
+    (tmp_path / "hidden.py").write_text(
+        "from grader.checks import check, driver\n"
+        "@driver\ndef first(student):\n    return student.f()\n"
+        "@driver\ndef second(student):\n    return 2\n"
+        "@check('a', uses=first)\ndef test_a(obs):\n    pass\n"
+        "@check('b', uses=second)\ndef test_b(obs):\n    pass\n")
+    job = runs.Job(exercise_id="ex", tests=tmp_path / "hidden.py", submission=tmp_path / "student.py",
+                   module_name="student", start_methods=("fork",), timeout=2, limits=Limits(), schedules=3)
+    done = runs._run_sandbox(job, "fork")
+    assert [o.outcome for o in done.explored["first"]] == ["returned", "timeout"]
+    assert "second" not in done.observations
+    assert done.stopped[0] == "timeout" and done.stopped_seed == done.explored["first"][1].seed
