@@ -5,8 +5,10 @@
 1. Every reference solution graded REPEAT times while two CPU-bound processes load both
    cores: 0 failures allowed.
 2. Every hostile submission in tests/hostile/ graded under each start method alone, on a
-   copy of the course: 0 hangs (each verdict arrives), 0 processes left in the sandbox's
-   name, 0 new `pymp-*` folders in the temporary folder and 0 new `sem.mp-*` in /dev/shm.
+   copy of the course, with a temporary folder of its own: 0 hangs (each verdict arrives),
+   and after each grading 0 processes in its sandboxes' folders or names, 0 files left in
+   that temporary folder and 0 semaphores in /dev/shm named after its sandboxes (other
+   programs' gradings on the machine are not counted).
 3. The course's solutions graded under each other Python (a venv per version, made with
    `pyenv`'s interpreters) with verdicts identical to this Python's, check by check.
 Each finding is printed; the exit status is 1 if there is any.
@@ -52,9 +54,9 @@ def loaded_cores(n: int = 2):
             b.join()
 
 
-def grade_json(python: str, *args: str, cwd: Path = ROOT, timeout: float = 900) -> dict:
+def grade_json(python: str, *args: str, cwd: Path = ROOT, timeout: float = 900, env: dict | None = None) -> dict:
     proc = subprocess.run([python, "-m", "grader", *args, "--format", "json"], cwd=cwd, capture_output=True,
-                          text=True, timeout=timeout)
+                          text=True, timeout=timeout, env=env)
     try:
         return json.loads(proc.stdout)
     except ValueError:
@@ -71,13 +73,32 @@ def signature(document: dict) -> list[tuple]:
     return out
 
 
-def litter() -> set[str]:
-    tmp = Path(tempfile.gettempdir())
-    found = {str(p) for p in tmp.glob("pymp-*")}
+def left_by(tmp: Path) -> tuple[list[str], list[str]]:
+    """What gradings whose TMPDIR was `tmp` left: processes (still in a sandbox's folder there, or
+    named after one), files in it, and semaphores named after its sandboxes. Gradings of other
+    programs on the machine use other folders and other names: they are not counted."""
+    import psutil
+
+    names = {p.name for p in tmp.iterdir()} | SANDBOXES_SEEN
+    processes = []
+    for proc in psutil.process_iter(["pid", "name", "cwd"]):
+        cwd = proc.info.get("cwd") or ""
+        if cwd.startswith(str(tmp)) or proc.info.get("name") in names:
+            processes.append(f"{proc.info['pid']} {proc.info['name']} in {cwd}")
+    files = [str(p) for p in tmp.iterdir()]
     shm = Path("/dev/shm")
     if shm.is_dir():
-        found |= {str(p) for p in shm.glob("sem.mp-*")}
-    return found
+        files += [str(p) for p in shm.glob("sem.mp-grade-*") if p.name.split("-")[2] in {n.split("-")[1] for n in names}]
+    return processes, files
+
+
+SANDBOXES_SEEN: set[str] = set()  # the sandboxes' names (their folders' names), noted while they ran
+
+
+def _note_sandboxes(tmp: Path, proc: subprocess.Popen) -> None:
+    while proc.poll() is None:
+        SANDBOXES_SEEN.update(p.name for p in tmp.iterdir() if p.name.startswith("grade-"))
+        time.sleep(0.05)
 
 
 def solutions_under_load(repeat: int) -> list[str]:
@@ -97,23 +118,35 @@ def hostile_under_each_method() -> list[str]:
     with tempfile.TemporaryDirectory(prefix="grade-reliability-") as tmp:
         course = Path(tmp) / "course"
         shutil.copytree(ROOT, course, ignore=shutil.ignore_patterns(".git", ".venv", ".grade", "__pycache__"))
-        before = litter()
+        private = Path(tmp) / "tmp"  # every sandbox's folder, pymp-* and socket of these gradings
+        private.mkdir()
+        env = {**os.environ, "TMPDIR": str(private)}
         for file in sorted((ROOT / "tests" / "hostile").glob("*.py")):
             for method in ("fork", "forkserver", "spawn"):
+                SANDBOXES_SEEN.clear()
+                cmd = [PY, "-m", "grader", "exercise1", "--submission", str(file), "--start-method", method,
+                       "--timeout", "2", "--course", str(course), "--format", "json"]
+                proc = subprocess.Popen(cmd, cwd=course, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                        text=True)
+                _note_sandboxes(private, proc)
                 try:
-                    document = grade_json(PY, "exercise1", "--submission", str(file), "--start-method", method,
-                                          "--timeout", "2", "--course", str(course), cwd=course, timeout=120)
+                    out, _ = proc.communicate(timeout=120)
+                    document = json.loads(out)
                 except subprocess.TimeoutExpired:
+                    proc.kill()
                     findings.append(f"{file.name} [{method}]: no verdict within 120 s")
+                    continue
+                except ValueError:
+                    findings.append(f"{file.name} [{method}]: no JSON document (exit {proc.returncode})")
                     continue
                 if document.get("status") == "pass":
                     findings.append(f"{file.name} [{method}]: passed")
-                if document.get("leftover_processes"):
-                    findings.append(f"{file.name} [{method}]: {document['leftover_processes']} left running")
-        time.sleep(1)  # the resource trackers' own clean-up
-        new = litter() - before
-        if new:
-            findings.append(f"litter after the hostile runs: {sorted(new)[:10]} ({len(new)} in all)")
+                time.sleep(0.5)  # the resource trackers' own clean-up
+                processes, files = left_by(private)
+                findings += [f"{file.name} [{method}]: left running: {p}" for p in processes]
+                findings += [f"{file.name} [{method}]: left behind: {f}" for f in files]
+                for path in private.iterdir():  # so that the next file's findings are its own
+                    shutil.rmtree(path, ignore_errors=True)
     return findings
 
 

@@ -852,6 +852,32 @@ def sweep_abandoned() -> None:
     whose lock nobody holds, older than ABANDONED_AFTER_S, its processes and its semaphores."""
     if _swept.acquire(blocking=False):
         sweep_folder(scratch_root())
+        sweep_semaphores(Path("/dev/shm"))
+
+
+def sweep_semaphores(shm: Path) -> None:
+    """Unlink the semaphores named after a sandbox that no longer exists: older than
+    ABANDONED_AFTER_S, no folder of that name in this grader's scratch root (sweep_folder ends
+    those) and no process of that name alive (every sandbox's nanny carries it while it lives).
+    They are what a sandbox killed with its nanny leaves when its folder went another way (a
+    test's temporary folder, a reboot of /tmp): each one is a file in /dev/shm for good."""
+    try:
+        old = [path for path in shm.glob(f"sem.mp-{SCRATCH_PREFIX}*")
+               if time.time() - path.stat().st_mtime > ABANDONED_AFTER_S]
+    except OSError:
+        return
+    if not old:
+        return
+    alive = {proc.info["name"] for proc in psutil.process_iter(["name"])}
+    root = scratch_root()
+    for path in old:
+        sandbox = path.name[len("sem.mp-"):].rsplit("-", 1)[0]
+        if sandbox[:15] in alive or (root / sandbox).exists():
+            continue
+        try:
+            path.unlink()
+        except OSError:
+            pass
 
 
 def sweep_folder(root: Path) -> None:

@@ -26,9 +26,10 @@ import pytest
 from conftest import ROOT, copy_course
 
 from grader import confinement
+from grader import sandbox as sandbox_module
 from grader.course import Limits
 from grader.observations import RAISED, RETURNED
-from grader.sandbox import ABANDONED_AFTER_S, Sandbox, sweep_folder
+from grader.sandbox import ABANDONED_AFTER_S, Sandbox, sweep_folder, sweep_semaphores
 
 ATTACKS = ROOT / "tests" / "hostile" / "confinement"
 ABI, WHY = confinement.landlock_abi()
@@ -429,6 +430,35 @@ def test_the_next_grader_ends_what_a_sandbox_killed_with_its_grader_left(tmp_pat
         os.close(holder)
         left_running.kill()
         semaphore.unlink(missing_ok=True)
+
+
+def test_semaphores_of_a_sandbox_that_no_longer_exists_are_unlinked(tmp_path, monkeypatch):
+    """Only those of a sandbox with no folder and no live process, and old enough."""
+    shm, root = tmp_path / "shm", tmp_path / "root"
+    shm.mkdir()
+    root.mkdir()
+    monkeypatch.setattr(sandbox_module, "scratch_root", lambda: root)
+    (root / "grade-withdir1").mkdir()
+    old = time.time() - 2 * ABANDONED_AFTER_S
+    living = subprocess.Popen([sys.executable, "-c", "import time; open('/proc/self/comm', 'w').write('grade-alive123'); "
+                               "print('named', flush=True); time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert living.stdout.readline() == "named\n"  # as a sandbox's nanny names itself
+        names = ["grade-orphan12", "grade-alive123", "grade-withdir1", "grade-fresh123"]
+        for name in names:
+            semaphore = shm / f"sem.mp-{name}-abcd1234"
+            semaphore.touch()
+            if name != "grade-fresh123":
+                os.utime(semaphore, (old, old))
+        (shm / "sem.mp-unrelated").touch()
+        os.utime(shm / "sem.mp-unrelated", (old, old))
+        sweep_semaphores(shm)
+        assert sorted(p.name for p in shm.iterdir()) == [
+            "sem.mp-grade-alive123-abcd1234", "sem.mp-grade-fresh123-abcd1234", "sem.mp-grade-withdir1-abcd1234",
+            "sem.mp-unrelated"]
+    finally:
+        living.kill()
+        living.wait()
 
 
 # --------------------------------------------------------------------------- on this machine
