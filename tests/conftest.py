@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import tempfile
 from pathlib import Path
 
@@ -27,6 +28,14 @@ def short_tmp():
 for _variable in ("LC_ALL", "LC_MESSAGES", "LANG"):
     os.environ.pop(_variable, None)
 os.environ["LANG"] = "C.UTF-8"
+# SIGINT and SIGHUP as a terminal's program gets them, for every program a test starts: a suite
+# started in the background (or under nohup) ignores them, its children would inherit that, and
+# the grader rightly keeps ignoring them, so the tests of Ctrl-C and of a closed terminal would
+# wait for a signal that does nothing. A handler (not SIG_IGN) becomes SIG_DFL in exec'd children.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+if signal.getsignal(signal.SIGHUP) is signal.SIG_IGN:
+    signal.signal(signal.SIGHUP, lambda signum, frame: os._exit(128 + signum))
 # Hanging variants cost one timeout each: the suite shortens it (students keep the default).
 BUG_TIMEOUT = float(os.environ.get("GRADER_TEST_TIMEOUT", "4"))
 

@@ -118,13 +118,6 @@ def test_the_welcome_message_is_shown_once_and_progress_is_kept(tmp_path):
     assert "✗ exercise1" in listing and "Progress: [" in listing and "0/14" in listing
 
 
-def _as_from_a_terminal() -> None:
-    """SIGINT and SIGHUP as a terminal's program gets them: a suite started in the background (or
-    under nohup) ignores them, the grader inherits that, and rightly keeps ignoring them."""
-    for signum in (signal.SIGINT, signal.SIGHUP):
-        signal.signal(signum, signal.SIG_DFL)
-
-
 def _hanging_grader(tmp_path: Path | None = None) -> tuple[subprocess.Popen, list[psutil.Process]]:
     """grade on a deadlocking submission (its temporary files in tmp_path), once its sandboxes hang.
 
@@ -134,7 +127,7 @@ def _hanging_grader(tmp_path: Path | None = None) -> tuple[subprocess.Popen, lis
     proc = subprocess.Popen([sys.executable, "-m", "grader", "exercise1", "--submission",
                              str(ROOT / "tests" / "submissions" / "exercise1_deadlocks.py"), "--course", str(ROOT),
                              "--format", "json", "--timeout", "600"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True, env=env, preexec_fn=_as_from_a_terminal)
+                            text=True, env=env)
     grader = psutil.Process(proc.pid)
     for _ in range(2400):  # until the sandboxes are up and hanging
         if len(grader.children(recursive=True)) >= 6:
