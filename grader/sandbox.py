@@ -22,6 +22,7 @@ import shutil
 import signal
 import struct
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -98,6 +99,7 @@ def base_env() -> dict[str, str]:
     env["PYTHONUNBUFFERED"] = "1"
     env["PYTHONIOENCODING"] = "utf-8"
     env["GRADER_SITE_PACKAGES"] = os.pathsep.join(_site_packages())
+    env["GRADER_PREFIX"], env["GRADER_EXEC_PREFIX"] = sys.prefix, sys.exec_prefix
     return env
 
 

@@ -4,6 +4,7 @@ would have been, to the student's code and to the supervisor."""
 from __future__ import annotations
 
 import os
+import sys
 import tempfile
 import textwrap
 
@@ -134,13 +135,16 @@ def test_a_sandbox_that_the_kernel_did_not_confine_runs_nothing_when_the_course_
 
 SITE_STUDENT = textwrap.dedent('''
     import multiprocessing
+    import subprocess
     import sys
 
     def view(_=None):
         import psutil  # a package of the grader's environment, found in its site-packages
 
+        python = subprocess.run([sys.executable, "-c", "import sys; print(sys.prefix)"], capture_output=True, text=True)
         return {"no_site": sys.flags.no_site, "exit": callable(exit) and callable(quit),
-                "psutil": psutil.__name__, "probed": "grader.probe" in sys.modules}
+                "psutil": psutil.__name__, "probed": "grader.probe" in sys.modules, "prefix": sys.prefix,
+                "python": (python.returncode, python.stdout.strip(), python.stderr[-300:])}
 
     def views():
         with multiprocessing.get_context("spawn").Pool(1) as pool:
@@ -162,5 +166,8 @@ def test_without_site_a_students_program_still_has_what_site_gives_it(tmp_path, 
         obs = box.run("call", "views")
     assert obs.outcome == RETURNED, obs
     for where, view in obs.value.items():
-        assert view == {"no_site": 1, "exit": True, "psutil": "psutil", "probed": True}, where
+        # A program with site started from the sandbox (a student's subprocess, `python exercise.py`)
+        # reads the virtual environment's pyvenv.cfg: sys.prefix must be the one site would set.
+        assert view == {"no_site": 1, "exit": True, "psutil": "psutil", "probed": True, "prefix": sys.prefix,
+                        "python": (0, sys.prefix, "")}, where
     assert any(e.kind == "pool.create" for e in obs.events), "the probe logged the student's pools"

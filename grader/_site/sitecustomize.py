@@ -8,9 +8,10 @@ multiprocessing starts inherits): site's work is mostly the .pth files of the gr
 environment (an editable install's finder alone cost 50-90 ms per interpreter here), paid
 again by every spawned child of a student's. Without site, nothing imports this file, so
 multiprocessing's children are told to (`import sitecustomize; ` before their program),
-and this file does what of site's work a student's program may rely on: the grader's
-package and the environment's site-packages on sys.path (after the standard library, as
-site puts them; their .pth files are not run), and the exit() and quit() builtins.
+and this file does what of site's work a student's program may rely on: sys.prefix (a
+virtual environment's, which the sandbox may then read), the grader's package and the
+environment's site-packages on sys.path (after the standard library, as site puts them;
+their .pth files are not run), and the exit() and quit() builtins.
 """
 
 import os
@@ -26,6 +27,8 @@ if sys.flags.no_site:
         _grader = importlib.util.module_from_spec(_spec)
         sys.modules["grader"] = _grader
         _spec.loader.exec_module(_grader)
+    if os.environ.get("GRADER_PREFIX"):  # a virtual environment's, which site would have set
+        sys.prefix, sys.exec_prefix = os.environ["GRADER_PREFIX"], os.environ["GRADER_EXEC_PREFIX"]
     for _entry in os.environ.get("GRADER_SITE_PACKAGES", "").split(os.pathsep):
         if _entry and _entry not in sys.path:
             sys.path.append(_entry)
