@@ -588,8 +588,12 @@ def _lock_id(self) -> dict:
 
 
 def _patch_synchronize() -> None:
-    from multiprocessing import synchronize
+    from multiprocessing import sharedctypes, synchronize
 
+    # `with value:` on a Value or Array is the student taking its lock: sharedctypes' own
+    # __enter__/__exit__ only pass the call on (its accessors' locking stays multiprocessing's).
+    _TRANSPARENT.update({sharedctypes.SynchronizedBase.__enter__.__code__,
+                         sharedctypes.SynchronizedBase.__exit__.__code__})
     cls = synchronize.SemLock
     original_make_methods = cls._make_methods
     original_init = cls.__init__

@@ -221,6 +221,18 @@ def test_parallel_total(obs):
         hint = _(" Did the workers update the Value that count_in_parallel() returns (one Value, passed to each)?")
     expect(total == expected, "wrong_result",
            _("count_in_parallel({WORKERS}, {TIMES}) returned {total!r}; expected {expected}.{hint}").format(WORKERS=WORKERS, TIMES=TIMES, total=total, expected=expected, hint=hint))
+    # Whether unlocked increments collide is up to the machine (under spawn the workers often start
+    # too far apart to meet): the log decides, so that the same file gets the same verdict.
+    workers = children(obs)
+    unlocked = sorted(info["name"] for pid, info in workers.items()
+                      if not any(e.pid == pid and e.kind == "lock.acquire" for e in obs.events))
+    expect(not unlocked, "wrong_result",
+           _("count_in_parallel({WORKERS}, {TIMES}) returned {expected} this time, but these workers never took a "
+             "lock: {unlocked}. `counter.value += 1` reads, then writes, and another worker can write in between: "
+             "increments are lost whenever two workers overlap, which this run they happened not to. Hold "
+             "counter.get_lock() around each +=.").format(WORKERS=WORKERS, TIMES=TIMES, expected=expected,
+                                                          unlocked=", ".join(unlocked)),
+           where=first_at(student_calls(obs, "process.start")))
     made = [e.get("typecode") for e in student_calls(obs, "shared.Value")]
     expect(isinstance(total, int), "wrong_result",
            (_("count_in_parallel() returned {total!r}, a {name}: a counter of whole numbers is a Value of "
