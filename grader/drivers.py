@@ -52,11 +52,54 @@ def run_as_script(student, timeout: float = SCRIPT_EXIT_TIMEOUT_S, args: tuple[s
     )
     started = time.monotonic()
     proc = subprocess.Popen([sys.executable, "-c", code], stdin=subprocess.DEVNULL, cwd=os.getcwd())
-    try:
-        exitcode = proc.wait(timeout)
-    except subprocess.TimeoutExpired:
-        return {"exited": False, "exitcode": None, "seconds": time.monotonic() - started, "pid": proc.pid}
-    return {"exited": True, "exitcode": exitcode, "seconds": time.monotonic() - started, "pid": proc.pid}
+    waited = CpuWait(proc.pid)
+    # The program's time to exit counts only while it could run: on a loaded machine its processes
+    # wait for a CPU (spawned children start slowly), and that wait is the machine's, not the file's.
+    # Bounded: at most the limit again, as the sandbox's own deadline is.
+    while True:
+        try:
+            exitcode = proc.wait(0.1)
+        except subprocess.TimeoutExpired:
+            if time.monotonic() - started > timeout + min(waited.seconds(), budget_total()):
+                return {"exited": False, "exitcode": None, "seconds": time.monotonic() - started, "pid": proc.pid}
+            continue
+        return {"exited": True, "exitcode": exitcode, "seconds": time.monotonic() - started, "pid": proc.pid}
+
+
+def budget_total() -> float:
+    """The sandbox's limit for one run, as the grader gave it (GRADER_TIMEOUT), else the default."""
+    return float(os.environ.get("GRADER_TIMEOUT", "0") or 0) or SCRIPT_EXIT_TIMEOUT_S
+
+
+class CpuWait:
+    """Seconds the processes of a tree have spent runnable but waiting for a CPU (the kernel's
+    /proc/PID/schedstat), summed over every process seen in it, those that have ended included."""
+
+    def __init__(self, root: int):
+        self.root = root
+        self._seen: dict[int, int] = {}
+
+    def seconds(self) -> float:
+        children: dict[int, list[int]] = {}
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as f:
+                    ppid = int(f.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(ppid, []).append(int(entry))
+        todo = [self.root]
+        while todo:
+            pid = todo.pop()
+            todo.extend(children.get(pid, ()))
+            try:
+                with open(f"/proc/{pid}/schedstat") as f:
+                    self._seen[pid] = max(self._seen.get(pid, 0), int(f.read().split()[1]))
+            except (OSError, ValueError, IndexError):
+                continue
+        return sum(self._seen.values()) / 1e9
 
 
 _run = {"started": None}  # when the sandbox started the driver now running (sandbox_child sets it)

@@ -157,3 +157,29 @@ def test_time_lost_to_load_is_what_the_machine_took_beyond_the_gradings_own_dema
                                                                                   lost, case):
     assert time_lost_to_load(int(ran * SECOND), int(waited * SECOND), demand, cpus, 1.0) == pytest.approx(lost), case
 
+
+
+def test_a_programs_wait_for_a_cpu_is_read_for_its_whole_tree():
+    """run_as_script's exit wait is credited with what the program's processes waited for a CPU:
+    the sum must cover its children too, and never go down as processes end."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from grader.drivers import CpuWait
+
+    program = ("import subprocess, sys, time; child = subprocess.Popen([sys.executable, '-c', 'import time; "
+               "time.sleep(30)']); print(child.pid, flush=True); time.sleep(30)")
+    proc = subprocess.Popen([sys.executable, "-c", program], stdout=subprocess.PIPE, text=True)
+    try:
+        child = int(proc.stdout.readline())
+        waited = CpuWait(proc.pid)
+        first = waited.seconds()
+        assert set(waited._seen) == {proc.pid, child}
+        os.kill(child, 9)
+        time.sleep(0.2)
+        assert waited.seconds() >= first and child in waited._seen, "an ended process's wait is kept"
+    finally:
+        proc.kill()
+        proc.wait()
