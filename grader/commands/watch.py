@@ -204,31 +204,26 @@ class _Session:
         """The result, then the progress bar and what comes next: the keys, or what is still graded."""
         from ..report import text
 
-        tty = sys.stdout.isatty()
-        shown = progress.relative(self.course, self.exercise.file)
         width, plain = terminal_width(), ascii_only()
         body = text.render(run, color=use_color(self.args), width=width, ascii_only=plain)
         entries = progress.entries(self.course)
         done = sum(e.state is progress.State.DONE for e in entries)
         footer = ["", _(PROGRESS).format(bar=progress.bar(done, len(entries)))]
         if pending:
-            if tty:
-                sys.stdout.write("\x1b[H\x1b[2J")
-            print(body, flush=True)
-            _say("\n".join(footer + pending))
-            return
-        if self.passed:
-            upcoming = progress.next_exercise(self.course, after=self.exercise)
-            footer.append(_(PASSED_NEXT).format(id=self.exercise.id, next=upcoming.id) if upcoming
-                          else _(PASSED_LAST).format(id=self.exercise.id))
-        note, self.note = self.note, ""
-        footer += [note] if note else []
-        footer += [_(WATCHING).format(file=shown), _(KEYS)]
-        if tty:
+            footer += pending
+        else:
+            if self.passed:
+                upcoming = progress.next_exercise(self.course, after=self.exercise)
+                footer.append(_(PASSED_NEXT).format(id=self.exercise.id, next=upcoming.id) if upcoming
+                              else _(PASSED_LAST).format(id=self.exercise.id))
+            note, self.note = self.note, ""
+            footer += [note] if note else []
+            footer += [_(WATCHING).format(file=progress.relative(self.course, self.exercise.file)), _(KEYS)]
+        if sys.stdout.isatty():
             sys.stdout.write("\x1b[H\x1b[2J")
         print(body, flush=True)
         _say("\n".join(footer))
-        if self.keys:
+        if self.keys and not pending:
             self.keys.discard()  # keys pressed while grading are not meant for what is shown now
 
 
