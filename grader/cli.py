@@ -61,6 +61,8 @@ class _GradeParser(_Parser):
 # Options of the overview, and how many values each takes: `grade --course X` is the overview too.
 OVERVIEW_OPTIONS = {"--course": 1, "--no-color": 0}
 # Commands that run the student's code in the sandbox (the overview does when all is done).
+# What pyproject.toml installs, by import name: a missing one is a set-up to repair, not a grader bug.
+DEPENDENCIES = frozenset({"pytest", "pytest_timeout", "yaml", "jinja2", "psutil", "watchfiles", "babel"})
 GRADING_COMMANDS = frozenset({"grade", "watch", "check", "overview"})
 WINDOWS_MESSAGE = (N_("grade: the sandbox cannot protect a run on native Windows, so grade does not run here. "
                    "Use WSL (Windows Subsystem for Linux): install it, open the course folder in a WSL "
@@ -117,6 +119,12 @@ def _main(argv: list[str]) -> int:
     except BrokenPipeError:  # `grade list | head`: the reader left; nothing more to say
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_PASS
+    except ModuleNotFoundError as error:
+        if error.name and error.name.split(".")[0] in DEPENDENCIES:
+            return _error(args, _("{module} is not installed for {python}: set the course up as its README says "
+                                  "(pip install -e .), then try again.").format(module=error.name, python=sys.executable))
+        traceback.print_exc()
+        return _error(args, _("the grader failed: {error}").format(error=f"{type(error).__name__}: {error}"))
     except Exception as error:
         if _grading_error(error):
             return _error(args, _("the grader could not grade: {error}").format(error=error))
@@ -199,10 +207,11 @@ def _course_language(argv: list[str]) -> str | None:
 
 
 def _grading_error(error: Exception) -> bool:
-    # Imported here: `grade list` and `grade hint` never import the runner (and pytest).
-    from .runner import GradingError
-    from .sandbox import SandboxError
-    return isinstance(error, (GradingError, SandboxError))
+    # Looked up, not imported: `grade list` and `grade hint` never import the runner (and pytest),
+    # and an error raised while importing them must not raise again here.
+    kinds = [getattr(sys.modules.get(f"{__package__}.{module}"), name, None)
+             for module, name in (("runner", "GradingError"), ("sandbox", "SandboxError"))]
+    return isinstance(error, tuple(kind for kind in kinds if kind is not None))
 
 
 def _error(args, message: str) -> int:

@@ -85,6 +85,18 @@ def test_list_and_hint(capsys):
     assert "args is a tuple" in capsys.readouterr().out
 
 
+def test_a_missing_dependency_is_a_set_up_message_with_its_document_not_a_traceback():
+    # psutil made unimportable, as in a Python the course was never installed for
+    code = ("import sys; sys.modules['psutil'] = None; from grader.cli import main; "
+            f"sys.exit(main(['exercise1', '--submission', {str(SOLUTION)!r}, '--format', 'json']))")
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=180)
+    assert proc.returncode == 2
+    assert "Traceback" not in proc.stderr, proc.stderr
+    document = json.loads(proc.stdout)
+    assert document["status"] == "error" and "psutil is not installed" in document["message"]
+    assert "pip install -e ." in proc.stderr
+
+
 def test_start_method_restricts_the_matrix():
     proc = run_grade("exercise1", "--submission", str(SOLUTION), "--format", "json", "--start-method", "spawn")
     assert {c["start_method"] for c in json.loads(proc.stdout)["checks"]} == {"spawn"}
