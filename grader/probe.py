@@ -492,13 +492,14 @@ class _TaskRecordingQueue:
             job, i, func, args, kwds = task
             # The student's function is called as func(*args, **kwds) inside `run`, so that
             # errors name it (not the probe) exactly as they would without the probe.
-            task = (job, i, _timed_task(func, args, schedule.task_point(job, i)), (func, args, kwds), {})
+            task = (job, i, _timed_task(func, args, job, i), (func, args, kwds), {})
         return task
 
 
-def _timed_task(func, args, where: tuple[str, int]):
+def _timed_task(func, args, job: int, index: int):
     from multiprocessing import pool
 
+    where = schedule.task_point(job, index)
     if func in (pool.mapstar, pool.starmapstar) and args:
         name, items = _func_name(args[0][0]), len(args[0][1])
     else:
@@ -507,6 +508,9 @@ def _timed_task(func, args, where: tuple[str, int]):
     def run(func, args, kwds):
         # A slow task: results out of order, or after the pool ended. Its delay is the task's, not
         # its worker's: which worker takes which task is a race, and a replay must slow the same task.
+        held = schedule.hold_first(job, index)
+        if held:
+            emit("schedule.hold", True, at="pool.task", ended_by=held)
         _pause("pool.task", *where)
         begin, cpu = time.monotonic(), time.process_time()
         ok = False
@@ -520,6 +524,26 @@ def _timed_task(func, args, where: tuple[str, int]):
     return run
 
 
+class _ResultSendingQueue:
+    """Stands in for a Pool worker's outqueue: once a task other than its job's first has sent its
+    result, that job's first task may go (schedule.hold_first)."""
+
+    def __init__(self, queue):
+        self._queue = queue
+
+    def __getattr__(self, name):
+        return getattr(self._queue, name)
+
+    def put(self, obj):
+        self._queue.put(obj)
+        try:
+            job, index = obj[0], obj[1]
+        except (TypeError, IndexError, KeyError):
+            return
+        if index and schedule.holding():
+            schedule.release(job)
+
+
 def _patch_pool() -> None:
     from multiprocessing import pool
 
@@ -528,7 +552,7 @@ def _patch_pool() -> None:
     @functools.wraps(original_worker)
     def worker(inqueue, outqueue, *args, **kwargs):
         emit("pool.worker")
-        return original_worker(_TaskRecordingQueue(inqueue), outqueue, *args, **kwargs)
+        return original_worker(_TaskRecordingQueue(inqueue), _ResultSendingQueue(outqueue), *args, **kwargs)
 
     pool.worker = worker
     cls = pool.Pool
@@ -550,6 +574,29 @@ def _patch_pool() -> None:
     _wrap(pool.IMapIterator, "next", "result.next", skip_internal=True, after=lambda self, _: {},
           before=lambda self, *a, **k: {"pool": _pool_id(getattr(self, "_pool", None))}, wait=True)
     pool.IMapIterator.__next__ = pool.IMapIterator.next
+    _patch_first_task_last(pool)
+
+
+def _patch_first_task_last(pool) -> None:
+    """The parent's side of schedule.hold_first: release a job that holds nothing (one task, one worker)."""
+
+    def one_worker(result) -> bool:
+        return getattr(getattr(result, "_pool", None), "_processes", 2) <= 1
+
+    def after(original, single):
+        @functools.wraps(original)
+        def wrapper(self, *args, **kwargs):
+            value = original(self, *args, **kwargs)
+            if schedule.holding() and (single(self, *args) or one_worker(self)):
+                schedule.release(self._job)
+            return value
+
+        return wrapper
+
+    pool.ApplyResult.__init__ = after(pool.ApplyResult.__init__, lambda self, *a: type(self) is pool.ApplyResult)
+    pool.MapResult.__init__ = after(pool.MapResult.__init__, lambda self, *a: self._number_left <= 1)
+    pool.IMapIterator.__init__ = after(pool.IMapIterator.__init__, lambda self, *a: False)
+    pool.IMapIterator._set_length = after(pool.IMapIterator._set_length, lambda self, length=2, *a: length <= 1)
 
 
 def _pool_id(pool) -> str | None:

@@ -319,7 +319,7 @@ class Sandbox:
             return self._make(driver, NOT_RUN, detail=self.dead_reason)
         started = time.monotonic()
         self.runs += 1
-        request = {"type": "run", "driver": driver, "args": plain.encode(list(args))}
+        request = {"type": "run", "driver": driver, "args": plain.encode(list(args)), "run": self.runs}
         if schedule:
             request["schedule"] = schedule
         try:

@@ -388,8 +388,10 @@ def main() -> None:
         driver = getattr(drivers, request["driver"])
         args = plain.decode(request["args"])
         explored = request.get("schedule")
-        if explored:
-            schedule.begin(config["probe_dir"], explored["seed"], explored["budget_ms"], explored["run"])
+        held = getattr(driver, "_grader_first_task_last", False)
+        if explored or held:
+            plan = explored or {"seed": 0, "budget_ms": 0, "run": request.get("run", 0)}
+            schedule.begin(config["probe_dir"], plan["seed"], plan["budget_ms"], plan["run"], first_task_last=held)
         started = time.monotonic()
         driver_budget.mark_run_start()  # drivers' waits are shares of this run's deadline
         try:
@@ -398,9 +400,9 @@ def main() -> None:
         except BaseException as error:  # noqa: BLE001 - a student's exception is an outcome
             reply = {"type": "result", "ok": False, "error": describe_error(error, student_file)}
         reply["duration"] = time.monotonic() - started
-        if explored:  # clean-up (stopping daemons) runs unperturbed
-            schedule.begin(config["probe_dir"], 0, 0, explored["run"])
-            reply["delay_ms"] = schedule.spent_ms(config["probe_dir"], explored["run"])
+        if explored or held:  # clean-up (stopping daemons) runs unperturbed
+            schedule.begin(config["probe_dir"], 0, 0, plan["run"])
+            reply["delay_ms"] = schedule.spent_ms(config["probe_dir"], plan["run"])
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()

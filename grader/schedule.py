@@ -29,6 +29,15 @@ to a budget file shared by all processes of the run, and a sleep that would take
 file past the budget is skipped. Processes racing at the check can overshoot by at most
 one sleep each.
 
+One more control is not random at all: a driver marked `@driver(first_task_last=True)` runs
+with every Pool job's first task held back until another task of that job has sent its
+result (a job of one task, or a pool of one worker, is never held; HOLD_CAP_S bounds the
+wait). A pool may always finish its first task last, and this makes it do so under every
+start method: results that are allowed to come back out of order (imap_unordered, results
+collected by callbacks) come back out of order every time, while map() and imap() keep the
+order whatever happens. The marks are files of the probe's folder: the workers write one
+when they send a result, the parent one for a job that holds nothing.
+
 The current schedule lives in a file of the probe's folder (not only the environment):
 forkserver children are forked from a server started before later schedules were set,
 and read the file again in the probe's at-fork hook. Standard library only, and cheap:
@@ -51,6 +60,8 @@ PCT_HORIZON = 40  # change points are drawn among a process's first this many po
 BUDGET_SHARE = 0.2  # at most this share of a run's timeout is spent sleeping
 BUDGET_CAP_MS = 250  # and never more than this, whatever the timeout
 FILE_NAME = "schedule.json"
+HOLD_CAP_S = 3.0  # longest a held first task waits for another task's result (first_task_last)
+HOLD_POLL_S = 0.002
 
 POINTS = frozenset({
     "process.start", "process.begin", "process.join", "queue.put", "queue.put_nowait", "queue.get",
@@ -59,7 +70,8 @@ POINTS = frozenset({
     "pool.imap", "pool.imap_unordered", "pool.starmap", "pool.starmap_async", "pool.task", "result.get",
 })
 
-_state: dict = {"seed": 0, "budget_ms": 0, "file": None, "fd": None, "pid": None, "counts": {}, "job_base": 0}
+_state: dict = {"seed": 0, "budget_ms": 0, "file": None, "fd": None, "pid": None, "counts": {}, "job_base": 0,
+                "hold_dir": None}
 
 
 def strategy_of(seed: int) -> str:
@@ -121,12 +133,17 @@ def change_points(seed: int) -> tuple[int, ...]:
 # --------------------------------------------------------------------------- in the sandbox
 
 
-def begin(probe_dir: str, seed: int, budget: int, run: int) -> None:
+def begin(probe_dir: str, seed: int, budget: int, run: int, first_task_last: bool = False) -> None:
     """Set the schedule of the next driver run (called by the sandbox's process)."""
     path = os.path.join(probe_dir, FILE_NAME)
     budget_file = os.path.join(probe_dir, f"schedule-{run}.budget")
+    hold_dir = None
+    if first_task_last:
+        hold_dir = os.path.join(probe_dir, f"held-{run}")
+        os.makedirs(hold_dir, exist_ok=True)
     with open(path + ".new", "w") as f:
-        json.dump({"seed": seed, "budget_ms": budget, "budget_file": budget_file, "job_base": _next_job()}, f)
+        json.dump({"seed": seed, "budget_ms": budget, "budget_file": budget_file, "job_base": _next_job(),
+                   "hold_dir": hold_dir}, f)
     os.replace(path + ".new", path)
     _reset_process_names()
     reload(probe_dir)
@@ -134,7 +151,7 @@ def begin(probe_dir: str, seed: int, budget: int, run: int) -> None:
 
 def reload(probe_dir: str | None) -> None:
     """Read the current schedule (at start-up and after every fork). Never raises."""
-    _state.update(seed=0, budget_ms=0, file=None, counts={}, pid=os.getpid(), job_base=0)
+    _state.update(seed=0, budget_ms=0, file=None, counts={}, pid=os.getpid(), job_base=0, hold_dir=None)
     _close()
     if not probe_dir:
         return
@@ -142,7 +159,7 @@ def reload(probe_dir: str | None) -> None:
         with open(os.path.join(probe_dir, FILE_NAME)) as f:
             current = json.load(f)
         _state.update(seed=int(current["seed"]), budget_ms=int(current["budget_ms"]), file=current["budget_file"],
-                      job_base=int(current.get("job_base", 0)))
+                      job_base=int(current.get("job_base", 0)), hold_dir=current.get("hold_dir"))
     except (OSError, ValueError, KeyError, TypeError):
         pass
 
@@ -227,6 +244,41 @@ def _spend(ms: int) -> bool:
     except OSError:
         return False
     return True
+
+
+# --------------------------------------------------------------------------- first task last
+
+
+def holding() -> bool:
+    return _state["hold_dir"] is not None
+
+
+def hold_first(job: int, index: int) -> str | None:
+    """In a Pool worker, before a task: the first task of a job waits for a mark that another
+    task of its job sent its result, or that the job holds nothing (at most HOLD_CAP_S).
+
+    Returns None when it did not wait, else what ended the wait: "mark" or "cap"."""
+    if index or not _state["hold_dir"]:
+        return None
+    mark = os.path.join(_state["hold_dir"], str(job))
+    if os.path.exists(mark):
+        return None
+    deadline = time.monotonic() + HOLD_CAP_S
+    while time.monotonic() < deadline:
+        time.sleep(HOLD_POLL_S)
+        if os.path.exists(mark):
+            return "mark"
+    return "cap"
+
+
+def release(job: int) -> None:
+    """The job's first task may go: another task's result was sent, or there is none to wait for."""
+    if not _state["hold_dir"]:
+        return
+    try:
+        os.close(os.open(os.path.join(_state["hold_dir"], str(job)), os.O_WRONLY | os.O_CREAT, 0o600))
+    except OSError:
+        pass
 
 
 def spent_ms(probe_dir: str, run: int) -> int:

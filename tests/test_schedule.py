@@ -173,3 +173,85 @@ def test_a_check_can_ask_for_more_schedules_than_the_course():
     verdict = _grade(ROOT, "exercise10", ROOT / "solutions" / "exercise10_pool_map.py", start_methods=("fork",))
     assert verdict.exercises[0].status is Status.PASS
     assert verdict.exercises[0].schedules["count"] == 8
+
+
+# ---------------------------------------------------------------- first task last
+
+POOL_STUDENT = '''
+from multiprocessing import Pool
+
+
+def square(x):
+    return x * x
+
+
+def unordered(items):
+    with Pool(2) as pool:
+        return list(pool.imap_unordered(square, items))
+
+
+def in_order(items):
+    with Pool(2) as pool:
+        return pool.map(square, items, chunksize=1), list(pool.imap(square, items))
+
+
+def nothing_to_wait_for(items):
+    with Pool(2) as pool:
+        one = [pool.apply(square, (x,)) for x in items]
+        whole = pool.map(square, items, chunksize=len(items))
+    with Pool(1) as alone:
+        return one, whole, list(alone.imap_unordered(square, items))
+'''
+
+HELD_DRIVERS = '''
+from grader.drivers import driver
+
+
+@driver(first_task_last=True)
+def held(student, name, *args):
+    return getattr(student, name)(*args)
+
+
+def call(student, name, *args):
+    return getattr(student, name)(*args)
+'''
+
+
+def _holds(obs):
+    return [e.get("ended_by") for e in obs.events if e.kind == "schedule.hold"]
+
+
+@pytest.mark.parametrize("method", ["fork", "forkserver", "spawn"])
+def test_first_task_last_puts_unordered_results_out_of_order_under_every_start_method(tmp_path, method):
+    from conftest import sandbox_files
+
+    from grader.sandbox import Sandbox
+
+    files = sandbox_files(tmp_path, POOL_STUDENT)
+    (files / "drivers_mod.py").write_text(HELD_DRIVERS)
+    items = [1, 2, 3, 4, 5, 6]
+    with Sandbox(files / "student.py", "student", files / "drivers_mod.py", method, 30) as box:
+        runs = [box.run("held", "unordered", items) for _ in range(3)]
+        ordered = box.run("held", "in_order", items)
+        free = box.run("held", "nothing_to_wait_for", items)
+        plain = box.run("call", "unordered", items)
+    for obs in runs:
+        assert sorted(obs.value) == [x * x for x in items]
+        assert obs.value[0] != 1, f"the first item's result came first: {obs.value}"
+        assert _holds(obs) in ([], ["mark"]), _holds(obs)  # [] when the mark came before the task did
+    assert list(ordered.value) == [[x * x for x in items]] * 2  # map and imap keep the order whatever happens
+    # one task per job, or one worker: nothing to wait for, so no task waits for the cap
+    assert "cap" not in _holds(free) and list(free.value) == [[x * x for x in items]] * 3
+    assert _holds(plain) == []  # a driver without the mark holds nothing
+
+
+@pytest.mark.parametrize("exercise, bug", [("exercise10", "imap_unordered_squares"),
+                                           ("exercise12", "unordered_where_order_promised")])
+def test_unordered_results_fail_the_order_check_in_one_run_under_every_start_method(exercise, bug):
+    # no exploration: the order check's drivers hold each job's first task back (first_task_last)
+    verdict = _grade(ROOT, exercise, ROOT / "tests" / "variants" / exercise / f"{bug}.py", schedules=1)
+    ex = verdict.exercises[0]
+    failed = {c.start_method for c in ex.checks if c.status is Status.FAIL}
+    assert failed == {"fork", "forkserver", "spawn"}, [(c.name, c.start_method, c.status) for c in ex.checks]
+    assert {c.category.value for c in ex.checks if c.status is Status.FAIL} == {"wrong_result"}
+    assert ex.schedules is None

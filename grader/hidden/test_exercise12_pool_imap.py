@@ -20,9 +20,11 @@ driver creates at a chosen moment, then notes when it ended:
 Why gates here and not schedules (grader/schedule.py): both checks are about one
 situation each (a slow first task while another result is ready; a task still running
 when the pool ends), and a gate creates it every time, whatever the machine's load. A
-seeded delay falls where it falls. What no single gate covers, the order in which the
-other tasks finish (imap_unordered where the order is promised), is left to schedules:
-test_results_in_order asks for more of them.
+seeded delay falls where it falls. The order in which the other tasks finish
+(imap_unordered where the order is promised) is the engine's: in_order is a
+`@driver(first_task_last=True)`, so the first chunk's result always comes after another
+one's, and unordered results are out of order in every run; test_results_in_order still
+asks for more schedules, for the rest.
 
 The drivers wrap those multiprocessing methods only for the duration of the student's
 call. (A side effect: the AsyncResult.wait() that get() makes inside multiprocessing is
@@ -176,7 +178,7 @@ def as_completed(student):
         pools.end_open()
 
 
-@driver
+@driver(first_task_last=True)  # unordered results come back out of order every time
 def in_order(student):
     from multiprocessing import pool
 
@@ -280,7 +282,7 @@ def test_delivered_as_completed(obs):
 
 
 @check("results_in_order() returns every result, in the order of the items", uses=in_order,
-       on_timeout=LOST_ADVICE, schedules=8)  # slow tasks put unordered results out of order
+       on_timeout=LOST_ADVICE, schedules=8)  # and slow tasks at other points
 def test_results_in_order(obs):
     expected = [x * x for x in ITEMS]
     got = obs.value["returned"]
