@@ -17,7 +17,7 @@ import sys
 import traceback
 from pathlib import Path
 
-from . import __version__, i18n
+from . import __version__, bytecode, i18n
 from .commands import COMMANDS, load
 from .commands._common import EXIT_ERROR, EXIT_PASS, stop_status, stopped_by_signals
 from .course import CourseError
@@ -88,6 +88,7 @@ def build_parser(command: str) -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    bytecode.refresh()  # before the rest of the grader is imported, here and by every sandbox
     argv = list(sys.argv[1:] if argv is None else argv)
     flag = _take_lang(argv)
     with stopped_by_signals(), i18n.using(i18n.choose(flag, None if flag else _course_language(argv))):
