@@ -312,7 +312,7 @@ def _patch_file_writes() -> None:
     builtins.open = io.open = probed_open
     os.open = probed_os_open
     for name, what in (("rename", "rename"), ("replace", "rename"), ("remove", "remove"), ("unlink", "remove"),
-                       ("rmdir", "remove"), ("truncate", "truncate"), ("link", "link"), ("symlink", "link"),
+                       ("rmdir", "remove"), ("truncate", "truncate"), ("link", "link"), ("symlink", "link"), ("mkdir", "create"),
                        ("kill", "signal"), ("killpg", "signal")):
         if hasattr(os, name):
             setattr(os, name, _refusal_noted(getattr(os, name), what))

@@ -102,7 +102,7 @@ def grade(course: Course, exercises: list[Exercise], submission: Path | None = N
     args = [str(job.tests) for job in jobs] + [
         "-p", "pytest_timeout", *[f"-pno:{name}" for name in UNUSED_PYTEST_PLUGINS],
         "--import-mode=importlib",
-        "--rootdir", str(course.root), "-c", os.devnull, "-o", "python_files=test_*.py",
+        "--rootdir", os.environ.get("RD") or str(course.root), "-c", os.devnull, "-o", "python_files=test_*.py",
         "-o", f"timeout={longest * 40 + BACKSTOP_MARGIN_S:g}", "-W", "ignore::pytest.PytestAssertRewriteWarning",
     ]
     # Where the kernel keeps every sandbox out of the course's files there is nothing to undo:
@@ -132,6 +132,11 @@ def grade(course: Course, exercises: list[Exercise], submission: Path | None = N
     confined = bool(reports) and all(report.get("fs") for report in reports)
     written = set().union(*(job.written_paths for job in jobs))
     changed = [] if confined or snapshot is None else snapshot.restore_changes(written)
+    if snapshot is not None and not confined:
+        # A .pyc planted for the next grading never runs. Named when the probe saw the student's
+        # code write it: the grader's own (pytest's rewritten checks) are deleted too, unnamed.
+        changed += [f"{os.path.relpath(path, course.root)} (added; removed)" for path in snapshot.drop_new_bytecode()
+                    if path in written]
     _forget_hidden_modules(jobs)
     if code == pytest.ExitCode.INTERRUPTED:
         raise KeyboardInterrupt
@@ -310,7 +315,7 @@ def _shown_path(path: Path) -> str:
 _REFUSED = {  # what the probe saw refused -> how the student is told (msgids)
     "write": N_("write to {target} ({where})"), "rename": N_("rename {target} ({where})"),
     "remove": N_("remove {target} ({where})"), "truncate": N_("truncate {target} ({where})"),
-    "link": N_("link {target} ({where})"),
+    "link": N_("link {target} ({where})"), "create": N_("create the folder {target} ({where})"),
     "signal": N_("send a signal to process {target}, which is not one of its own ({where})"),
     "connect": N_("connect to {target} over TCP ({where})"), "bind": N_("listen on {target} over TCP ({where})"),
 }

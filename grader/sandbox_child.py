@@ -363,6 +363,13 @@ def main() -> None:
                     "uid": os.getuid()})
 
     sys.path.insert(0, os.path.dirname(config["drivers_file"]))
+    # The drivers first: nothing the student's import does (a .pyc planted where the course is not
+    # confined, a module put in sys.modules) can change what this sandbox runs as the grader's.
+    try:
+        drivers = importlib.import_module(config["drivers_module"])
+    except BaseException as error:  # noqa: BLE001 - the grader's own fault: reported as such
+        send(reply_fd, {"type": "drivers_failed", "error": describe_error(error, config["drivers_file"])})
+        os._exit(0)
     sys.path.insert(0, os.path.dirname(student_file))
     started = time.monotonic()
     try:
@@ -371,11 +378,6 @@ def main() -> None:
         sys.stdout.flush()
         send(reply_fd, {"type": "import_failed", "error": describe_error(error, student_file),
                         "duration": time.monotonic() - started})
-        os._exit(0)
-    try:
-        drivers = importlib.import_module(config["drivers_module"])
-    except BaseException as error:  # noqa: BLE001 - the grader's own fault: reported as such
-        send(reply_fd, {"type": "drivers_failed", "error": describe_error(error, config["drivers_file"])})
         os._exit(0)
     send(reply_fd, {"type": "imported", "duration": time.monotonic() - started, "drivers": _drivers_of(drivers)})
 

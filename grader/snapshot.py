@@ -6,6 +6,12 @@ Landlock). Before a run the grader notes the course's files; afterwards every on
 content changed, or that is gone, is put back, files that appeared are set aside, and all
 are named in the verdict. The student's own folder (exercises/) is left out on purpose:
 the student may be editing it while the grader runs, and their edits must never be undone.
+
+Bytecode is not kept, only noted: Python reads a valid .pyc in __pycache__ instead of its
+source, so a .pyc planted for the probe or a hidden check would run in the next grading.
+The grader brings its own up to date before the snapshot (grader/bytecode.py); any .pyc
+under grader/ that appears or changes during the run is deleted afterwards, which is
+always safe (Python compiles the source again).
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ class Snapshot:
     root: Path
     files: dict[str, tuple[int, int, bytes]] = field(default_factory=dict)  # relative path -> (size, mtime_ns, data)
     skipped: set[str] = field(default_factory=set)  # guarded files too big to keep: never taken for new ones
+    bytecode: dict[str, tuple[int, int]] = field(default_factory=dict)  # .pyc under grader/ -> (size, mtime_ns)
 
     @classmethod
     def take(cls, root: Path) -> Snapshot:
@@ -43,7 +50,33 @@ class Snapshot:
                 continue
             total += len(data)
             snapshot.files[str(path.relative_to(snapshot.root))] = (stat.st_size, stat.st_mtime_ns, data)
+        snapshot.bytecode = dict(snapshot._bytecode_files())
         return snapshot
+
+    def _bytecode_files(self):
+        for folder, dirs, files in os.walk(self.root / "grader"):
+            dirs[:] = [d for d in dirs if d not in SKIPPED_DIRS - {"__pycache__"}]
+            if os.path.basename(folder) != "__pycache__":
+                continue
+            for name in files:
+                path = os.path.join(folder, name)
+                try:
+                    stat = os.stat(path)
+                except OSError:
+                    continue
+                yield path, (stat.st_size, stat.st_mtime_ns)
+
+    def drop_new_bytecode(self) -> list[str]:
+        """Delete every .pyc under grader/ that appeared or changed since the snapshot; their paths."""
+        dropped = []
+        for path, seen in self._bytecode_files():
+            if self.bytecode.get(path) != seen:
+                try:
+                    os.unlink(path)
+                    dropped.append(path)
+                except OSError:
+                    pass
+        return dropped
 
     def _guarded_files(self):
         for name in GUARDED:

@@ -155,6 +155,30 @@ def test_without_landlock_the_snapshot_restores_and_names_every_changed_file(att
         ROOT / "exercises" / "exercise1_process.py").read_bytes(), "the student's folder is never touched"
 
 
+def _bytecode(root: Path) -> dict[str, tuple]:
+    return {str(p.relative_to(root)): (p.stat().st_size, p.stat().st_mtime_ns) for p in (root / "grader").rglob("*.pyc")}
+
+
+@pytest.mark.parametrize("confined", ["1", "0"])
+def test_bytecode_planted_for_the_next_grading_never_runs(course_copy, tmp_path, confined):
+    """A .pyc beside a hidden check is what Python imports instead of its source: refused where
+    Landlock confines the sandbox, deleted after the run where only the snapshot guards the course."""
+    if confined == "1" and ABI < 1:
+        pytest.skip(f"no Landlock on this kernel: {WHY}")
+    env = {confinement.ENV_SWITCH: confined}
+    before = _bytecode(course_copy)
+    attacked = _grade(course_copy, _submission(tmp_path, "plants_bytecode"), "--format", "json",
+                      "--start-method", "fork", env=env)
+    assert attacked.returncode == 1, attacked.stderr[-2000:]
+    message = _tamper_message(_json(attacked))
+    assert ("test_exercise1_process.cpython" if confined == "0" else "create the folder") in message, message
+    assert _bytecode(course_copy).items() <= before.items(), "planted bytecode was left in the course"
+    clean = _grade(course_copy, ROOT / "solutions" / "exercise1_process.py", "--format", "json",
+                   "--start-method", "fork", env=env)
+    assert clean.returncode == 0, clean.stdout[-2000:] + clean.stderr[-2000:]
+    assert "planted bytecode ran" not in clean.stdout + clean.stderr
+
+
 # --------------------------------------------------------------------------- the grader cannot be reached
 
 
