@@ -168,9 +168,9 @@ def test_the_command_line_takes_schedules_and_seed(tmp_path):
 
 def test_a_check_can_ask_for_more_schedules_than_the_course():
     course = load_course(ROOT)
-    exercise = course.find("exercise10")
-    assert exercise.schedules < 8  # its order check asks for 8 (grader/hidden/test_exercise10_pool_map.py)
-    verdict = _grade(ROOT, "exercise10", ROOT / "solutions" / "exercise10_pool_map.py", start_methods=("fork",))
+    exercise = course.find("exercise11")
+    assert exercise.schedules < 8  # its with-block check asks for 8 (grader/hidden/test_exercise11_pool_async.py)
+    verdict = _grade(ROOT, "exercise11", ROOT / "solutions" / "exercise11_pool_async.py", start_methods=("fork",))
     assert verdict.exercises[0].status is Status.PASS
     assert verdict.exercises[0].schedules["count"] == 8
 

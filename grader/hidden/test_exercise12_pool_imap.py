@@ -23,8 +23,7 @@ when the pool ends), and a gate creates it every time, whatever the machine's lo
 seeded delay falls where it falls. The order in which the other tasks finish
 (imap_unordered where the order is promised) is the engine's: in_order is a
 `@driver(first_task_last=True)`, so the first chunk's result always comes after another
-one's, and unordered results are out of order in every run; test_results_in_order still
-asks for more schedules, for the rest.
+one's, and unordered results are out of order in every run, without exploring schedules.
 
 The drivers wrap those multiprocessing methods only for the duration of the student's
 call. (A side effect: the AsyncResult.wait() that get() makes inside multiprocessing is
@@ -282,7 +281,7 @@ def test_delivered_as_completed(obs):
 
 
 @check("results_in_order() returns every result, in the order of the items", uses=in_order,
-       on_timeout=LOST_ADVICE, schedules=8)  # and slow tasks at other points
+       on_timeout=LOST_ADVICE)
 def test_results_in_order(obs):
     expected = [x * x for x in ITEMS]
     got = obs.value["returned"]
