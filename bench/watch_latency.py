@@ -4,8 +4,10 @@
 
 Drives `grade watch exercise1` in a pseudo-terminal (pexpect) in a copy of the course and
 saves exercise1's file N times (the solution, each time with a different trailing comment
-so the bytes change). For each save it notes two moments: the re-grade starts ("Grading
-exercise1…" appears) and the first line of the result (the exercise's header) appears.
+so the bytes change). For each save it notes three moments: the re-grade starts ("Grading
+exercise1…" appears), the first line of the result appears (the exercise's heading, which
+is shown with the first check's line, the moment that check is judged), and the whole
+result is shown.
 """
 
 from __future__ import annotations

@@ -44,8 +44,9 @@ class CheckRecord:
 
 
 class GraderPlugin:
-    def __init__(self, jobs: list[Job], runs: Runs | None = None):
+    def __init__(self, jobs: list[Job], runs: Runs | None = None, on_record=None):
         self.jobs = {job.tests.resolve(): job for job in jobs}
+        self.on_record = on_record  # called with each CheckRecord the moment it is made
         self._resolved: dict[str, Path] = {}
         self.records: list[CheckRecord] = []
         self.collection_errors: dict[str, str] = {}  # exercise id -> what broke in the hidden module
@@ -165,6 +166,8 @@ class GraderPlugin:
             return
         item._grader_recorded = True
         self.records.append(_as_the_student_names_it(self._record(item, job, call), job))
+        if self.on_record is not None:
+            self.on_record(self.records[-1])
 
     def _recorded(self, item) -> bool:
         return getattr(item, "_grader_recorded", False)

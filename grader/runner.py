@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 
 MISSING = N_("no {file} in the submission")  # a folder that lacks one exercise's file: that exercise is not done
 OnExercise = Callable[[int, int, Exercise, "ExerciseVerdict | None"], None]
+OnCheck = Callable[[str, str, CheckResult], None]
 # pytest's own plugins that a grading session never uses; each costs start-up time (unraisableexception
 # alone runs the garbage collector five times at exit, ~30 ms). Hidden checks use none of their fixtures.
 UNUSED_PYTEST_PLUGINS = ("cacheprovider", "terminal", "stepwise", "unraisableexception", "threadexception",
@@ -79,12 +80,15 @@ def missing_message(course: Course, exercise: Exercise) -> str:
 
 
 def grade(course: Course, exercises: list[Exercise], submission: Path | None = None,
-          options: Options = Options(), on_exercise: OnExercise | None = None) -> RunVerdict:
+          options: Options = Options(), on_exercise: OnExercise | None = None,
+          on_check: OnCheck | None = None) -> RunVerdict:
     """on_exercise(index, total, exercise, verdict) is called before each exercise (verdict None)
     and once it is graded: a long run then grades one exercise per pytest session, so that
-    each exercise's result can be shown the moment it is known."""
+    each exercise's result can be shown the moment it is known. on_check(exercise id, file
+    shown, result) is called with each check's result the moment it is judged (one per start
+    method), before the exercise's verdict exists."""
     if on_exercise is not None:
-        return _grade_each(course, exercises, submission, options, on_exercise)
+        return _grade_each(course, exercises, submission, options, on_exercise, on_check)
     sandbox_module.warm_up()
     jobs = [_job(course, ex, submission_for(ex, submission), options) for ex in exercises]
     in_folder = submission is not None and Path(submission).is_dir()
@@ -121,7 +125,10 @@ def grade(course: Course, exercises: list[Exercise], submission: Path | None = N
 
         from .plugin import GraderPlugin
 
-        plugin = GraderPlugin(jobs, runs)
+        shown = {job.exercise_id: _shown_path(job.submission) for job in jobs}
+        plugin = GraderPlugin(jobs, runs, None if on_check is None else
+                              lambda record: on_check(record.exercise_id, shown[record.exercise_id],
+                                                      _check_result(record)))
         with contextlib.redirect_stdout(sys.stderr):  # nothing pytest says may reach a JSON stdout
             code = _pytest_main(args, plugin)
     finally:
@@ -151,11 +158,11 @@ def grade(course: Course, exercises: list[Exercise], submission: Path | None = N
 
 
 def _grade_each(course: Course, exercises: list[Exercise], submission: Path | None, options: Options,
-                on_exercise: OnExercise) -> RunVerdict:
+                on_exercise: OnExercise, on_check: OnCheck | None) -> RunVerdict:
     verdicts: list[ExerciseVerdict] = []
     for index, exercise in enumerate(exercises):
         on_exercise(index, len(exercises), exercise, None)
-        (verdict,) = grade(course, [exercise], submission, options).exercises
+        (verdict,) = grade(course, [exercise], submission, options, on_check=on_check).exercises
         verdicts.append(verdict)
         on_exercise(index, len(exercises), exercise, verdict)
     return RunVerdict(exercises=tuple(verdicts), title=course.title,

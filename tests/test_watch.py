@@ -153,8 +153,11 @@ def test_a_save_gets_a_first_look_under_one_start_method_then_the_whole_verdict(
     child = start(course_dir, "--start-method", "spawn", env={"NO_COLOR": "1"})  # the first look: fork's
     save_in_place(course_dir, (course_dir / SOLUTION).read_bytes())
     child.expect_exact(watch.GRADING.format(id="exercise1"))
+    child.expect_exact("✓ each child reports the name it was given")  # streamed, the moment it is judged
+    assert "exercise1 · Process basics" in child.before and "Score" not in child.before
     child.expect_exact(watch.FIRST_LOOK.format(method="fork", others="spawn"))
-    first_look = child.before
+    streamed, _, first_look = child.before.partition("\x1b[2J")  # the finished first look replaces the lines
+    assert streamed.count("✓") == 6 and "Score" not in streamed  # exercise 1's other six checks, one by one
     assert "exercise1 · Process basics" in first_look and "Score 10/10" in first_look
     assert "0/14" in first_look  # not yet recorded as done: only the whole verdict is
     child.expect_exact(watch.PASSED_NEXT.format(id="exercise1", next="exercise2"))

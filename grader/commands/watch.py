@@ -179,7 +179,8 @@ class _Session:
         methods = self._methods()
         if len(methods) > 1 and not whole:
             look = grade(self.course, [self.exercise], None,
-                         Options(start_methods=methods[:1], timeout=self.options.timeout, schedules=1))
+                         Options(start_methods=methods[:1], timeout=self.options.timeout, schedules=1),
+                         on_check=self._streamer())
             others = ", ".join(methods[1:])
             if not any(c.category is Category.TIMEOUT for e in look.exercises for c in e.checks):
                 self._show(look, [_(FIRST_LOOK).format(method=methods[0], others=others)])
@@ -194,6 +195,23 @@ class _Session:
         self.graded_hash = graded
         self.passed = run.status is Status.PASS
         self._show(run)
+
+    def _streamer(self):
+        """Each check's line of the first look, the moment it is judged (the exercise's heading with
+        the first one); the finished first look then replaces them on the screen."""
+        from ..report import text
+
+        color, out, shown = use_color(self.args), sys.stdout, []
+
+        def show(exercise_id: str, file: str, result) -> None:
+            line = text.check_line(result, color)
+            if line is None:
+                return
+            lines = [] if shown else ["", text.heading(exercise_id, self.exercise.title, file, color)]
+            shown.append(line)
+            _say("\n".join([*lines, line]), out)  # pytest's session sends sys.stdout elsewhere meanwhile
+
+        return show
 
     def _methods(self) -> tuple[str, ...]:
         """The start methods a whole grading of the current exercise uses."""
@@ -277,6 +295,6 @@ def _keys():
         termios.tcsetattr(fd, termios.TCSADRAIN, saved)
 
 
-def _say(text: str) -> None:
-    print(finish(text, terminal_width(), ascii_only()), flush=True)
+def _say(text: str, out=None) -> None:
+    print(finish(text, terminal_width(), ascii_only()), file=out or sys.stdout, flush=True)
 

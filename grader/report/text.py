@@ -208,9 +208,26 @@ def _word(category: str) -> str:
     return _(word) if word else category
 
 
+def heading(exercise: str, title: str, file: str, color: bool = False) -> str:
+    """An exercise's first line: its id, title and the file graded."""
+    return _heading(exercise, title, file, _Paint(color))
+
+
+def check_line(result: CheckResult, color: bool = False) -> str | None:
+    """One check's line as soon as it is judged, before its exercise's verdict exists (watch
+    mode's first look); None for a check that was not run (the verdict counts those)."""
+    if result.status is Status.SKIPPED:
+        return None
+    return _check_lines(group_checks((result,)), _Paint(color))[0]
+
+
+def _heading(exercise: str, title: str, file: str, paint: _Paint) -> str:
+    return paint.bold(" · ".join(part for part in (exercise, title, file) if part))
+
+
 def _exercise(ex: ExerciseVerdict, paint: _Paint, verbose: bool) -> list[str]:
     groups = group_checks(ex.checks)
-    header = paint.bold(" · ".join(part for part in (ex.exercise, ex.title, ex.file) if part))
+    header = _heading(ex.exercise, ex.title, ex.file, paint)
     if ex.status is Status.PASS:
         header += "  " + paint.green(f"{PASS} " + _("passed"))
     lines = [header, *_check_lines(groups, paint)]
