@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 
 DEBOUNCE_MS = 200  # the longest a burst of events is held back
-STEP_MS = 50  # quiet time after the last event of a burst before it is reported
+STEP_MS = 20  # quiet time after the last event of a burst before it is reported (a save's burst takes ~1 ms)
 POLL_MS = 100  # how often --poll looks at the folder
 NO_EVENTS_ENV = "GRADER_WATCH_NO_EVENTS"
 
@@ -39,6 +39,13 @@ class FileWatcher:
         self._thread: threading.Thread | None = None
         self.events_enabled = poll or os.environ.get(NO_EVENTS_ENV, "") in ("", "0")
         self._seen_stat = self._stat()
+        # Readable once a save is reported: a loop that waits in select() wakes at once, not at its next tick.
+        self._wake_r, self._wake_w = os.pipe()
+        os.set_blocking(self._wake_r, False)
+        os.set_blocking(self._wake_w, False)
+
+    def fileno(self) -> int:
+        return self._wake_r
 
     def start(self) -> FileWatcher:
         if self.events_enabled:
@@ -61,8 +68,21 @@ class FileWatcher:
         self._seen_stat = self._stat()
         self.start()
 
+    def close(self) -> None:
+        self.stop()
+        for fd in (self._wake_r, self._wake_w):
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
     def drain(self) -> bool:
         """True when at least one save was reported since the last call."""
+        try:
+            while os.read(self._wake_r, 512):
+                pass
+        except OSError:  # nothing (more) to read
+            pass
         saved = False
         while True:
             try:
@@ -104,5 +124,9 @@ class FileWatcher:
                                              raise_interrupt=False, force_polling=self.poll or None,
                                              poll_delay_ms=POLL_MS, recursive=False):
                 self.saves.put(time.monotonic())
+                try:
+                    os.write(self._wake_w, b"!")
+                except OSError:  # full: the loop has yet to drain the earlier ones
+                    pass
         except Exception:  # no watcher could be set up here: saves are then noticed by stat
             self.events_enabled = False

@@ -180,3 +180,29 @@ def test_a_first_look_that_hangs_is_the_result(course_dir):
     assert shown.count("[timeout · fork]") == 1 and "spawn]" not in shown
     assert watch.FIRST_LOOK.format(method="fork", others="spawn") not in shown
     quit_and_check_nothing_left(child, course_dir)
+
+
+def test_a_save_wakes_the_loop_through_the_watchers_file_descriptor(tmp_path, monkeypatch):
+    """The loop waits in select() on the watcher (and the keys): a save is seen when reported, not
+    at the loop's next tick. Structural: the descriptor turns readable, and drain() empties it."""
+    import select
+
+    from grader.filewatch import FileWatcher
+
+    monkeypatch.delenv(NO_EVENTS_ENV, raising=False)
+    path = tmp_path / "exercise1_process.py"
+    path.write_text("x = 1\n")
+    watcher = FileWatcher(path).start()
+    try:
+        assert select.select([watcher], [], [], 0)[0] == []
+        for attempt in range(20):  # the watcher may still be setting up its inotify watch
+            (tmp_path / "new.tmp").write_text(f"x = {attempt + 2}\n")
+            os.replace(tmp_path / "new.tmp", path)  # one event, whatever the load: one report
+            if select.select([watcher], [], [], 3)[0]:
+                break
+        else:
+            pytest.fail("no save was reported on the watcher's descriptor")
+        assert watcher.drain() is True
+        assert select.select([watcher], [], [], 0)[0] == [] and watcher.drain() is False
+    finally:
+        watcher.close()

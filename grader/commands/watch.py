@@ -92,7 +92,7 @@ def run(args) -> int:
     except KeyboardInterrupt:
         pass
     finally:
-        watcher.stop()
+        watcher.close()
     _say(_(BYE))
     return EXIT_PASS
 
@@ -111,7 +111,7 @@ class _Session:
     def loop(self, watcher) -> None:
         unreported_since: float | None = None  # when the mtime changed with no event yet
         while True:
-            key = self.keys.read(TICK_S)
+            key = self.keys.read(TICK_S, watcher.fileno())
             if key == "q":
                 return
             if key:
@@ -251,12 +251,14 @@ class _KeyReader:
     def __init__(self, fd: int | None):
         self.fd = fd
 
-    def read(self, timeout: float) -> str:
-        if self.fd is None:
+    def read(self, timeout: float, wake: int | None = None) -> str:
+        """A key, or "" after `timeout` or as soon as `wake` (a file descriptor) is readable."""
+        waiting = [fd for fd in (self.fd, wake) if fd is not None]
+        if not waiting:
             time.sleep(timeout)
             return ""
-        ready, _, _ = select.select([self.fd], [], [], timeout)
-        if not ready:
+        ready, _, _ = select.select(waiting, [], [], timeout)
+        if self.fd is None or self.fd not in ready:
             return ""
         data = os.read(self.fd, 1)
         if not data:  # end of input: watch on, without keys
