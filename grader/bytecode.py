@@ -9,7 +9,7 @@ reads a valid .pyc in __pycache__ with that setting; it only never writes one. S
 grader process, before it imports the rest of itself, brings the package's .pyc files up
 to date, as `pip install` does for an installed package: only the grader's own modules
 (the hidden checks included), in their standard __pycache__ folders, never a student's
-file. A folder it may not write is left as it is. GRADER_BYTECODE=0 turns this off.
+file. A folder it may not write is left as it is. GRADE_BYTECODE=0 turns this off.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import os
 import py_compile
 
 PACKAGE = os.path.dirname(os.path.abspath(__file__))
-SWITCH = "GRADER_BYTECODE"
+SWITCH = "GRADE_BYTECODE"
 
 
 def refresh(package: str = PACKAGE) -> list[str]:
