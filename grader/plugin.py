@@ -134,7 +134,7 @@ class GraderPlugin:
         if job.missing:
             raise CheckFailure("not_implemented",
                                _("There is {missing}: add the file, then grade again.").format(missing=job.missing))
-        self.runs.wait(job)
+        self.runs.wait_for(job, start_method, driver)
         runs = self.runs.of(job.exercise_id, start_method)
         if runs.import_failure is not None:
             if job.exercise_id not in self._import_reported:

@@ -131,6 +131,10 @@ def grade(course: Course, exercises: list[Exercise], submission: Path | None = N
                                                       _check_result(record)))
         with contextlib.redirect_stdout(sys.stderr):  # nothing pytest says may reach a JSON stdout
             code = _pytest_main(args, plugin)
+        if code != pytest.ExitCode.INTERRUPTED:
+            for job in jobs:
+                if runs.asked(job):  # each check waited for its own driver: count what every run saw
+                    runs.wait(job)
     finally:
         runs.close()
     # Where the kernel kept every sandbox from writing, a changed course file is not the

@@ -7,12 +7,15 @@ of the hidden-check module in order, under each of its schedules. Which drivers 
 and how many schedules their checks ask for, the sandbox says itself once it has imported
 the hidden module (grader/sandbox_child.py), so the runs need no pytest session: the
 runner starts the first exercise's runs before it even imports pytest, and the plugin
-(grader/plugin.py) waits for them when its first check asks. No pytest import here.
+(grader/plugin.py) waits for them when its first check asks. A check waits for its own
+driver's runs only (`wait_for`), not for the whole sandbox: its verdict is known, and can
+be shown, while the sandbox goes on with the next driver. No pytest import here.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -75,6 +78,27 @@ class MethodRuns:
     stopped: tuple[str, str] | None = None  # (category, reason) when a run ended the sandbox
     stopped_seed: int | None = None  # the explored schedule of that run, when it was not the first
     planned: int = 0  # the most schedules any driver was to run under
+    done: set[str] = field(default_factory=set)  # drivers whose every run has ended
+    finished: bool = False  # the sandbox has ended: nothing more will come
+    ended: float = 0.0  # when (time.monotonic())
+    _changed: threading.Condition = field(default_factory=threading.Condition, repr=False, compare=False)
+
+    def mark_done(self, driver: str | None = None) -> None:
+        """A driver's runs have all ended (None: the whole sandbox has)."""
+        with self._changed:
+            if driver is None:
+                self.finished = True
+            else:
+                self.done.add(driver)
+            self._changed.notify_all()
+
+    def wait_for(self, driver: str, future: Future) -> None:
+        """Until the driver's runs have all ended, or the sandbox has (its error, if it raised one)."""
+        with self._changed:
+            while driver not in self.done and not self.finished and not future.done():
+                self._changed.wait(0.1)  # a timeout, so that Ctrl-C is seen at once
+        if self.finished or future.done():
+            future.result()
 
 
 class Runs:
@@ -82,18 +106,38 @@ class Runs:
 
     def __init__(self):
         self._started: dict[str, tuple[float, ThreadPoolExecutor, dict[str, Future]]] = {}
-        self._done: dict[tuple[str, str], MethodRuns] = {}
+        self._live: dict[tuple[str, str], MethodRuns] = {}  # filled in by the sandboxes as they go
+        self._done: dict[tuple[str, str], MethodRuns] = {}  # those whose sandbox has ended and been counted
+        self._asked: set[str] = set()  # exercises some check has waited for
 
     def start(self, job: Job) -> None:
         """Start the job's sandboxes now (once), each in a thread of its own."""
         if job.exercise_id in self._started or job.missing:
             return
         pool = ThreadPoolExecutor(max_workers=len(job.start_methods), thread_name_prefix=f"sandbox-{job.exercise_id}")
-        futures = {method: pool.submit(_run_sandbox, job, method) for method in job.start_methods}
+        futures = {}
+        for method in job.start_methods:
+            self._live[(job.exercise_id, method)] = live = MethodRuns()
+            futures[method] = pool.submit(_run_sandbox, job, method, live)
         self._started[job.exercise_id] = (time.monotonic(), pool, futures)
 
+    def wait_for(self, job: Job, start_method: str, driver: str) -> None:
+        """Until this driver's runs under this start method have all ended (starting the job's
+        sandboxes if nobody has); the other drivers and start methods go on meanwhile."""
+        if (job.exercise_id, start_method) in self._done:
+            return
+        self.start(job)
+        self._asked.add(job.exercise_id)
+        _, _, futures = self._started[job.exercise_id]
+        try:
+            self._live[(job.exercise_id, start_method)].wait_for(driver, futures[start_method])
+        except BaseException:  # Ctrl-C, the backstop timeout or the sandbox's own error: stop them all
+            sandbox_module.cancel_all()
+            raise
+
     def wait(self, job: Job) -> None:
-        """Until the job's sandboxes have all ended (starting them if nobody has)."""
+        """Until the job's sandboxes have all ended (starting them if nobody has), then count what
+        they saw into the job."""
         if all((job.exercise_id, m) in self._done for m in job.start_methods):
             return
         self.start(job)
@@ -106,7 +150,7 @@ class Runs:
             raise
         finally:
             pool.shutdown(wait=False)
-        job.seconds += time.monotonic() - started
+        job.seconds += max(self._done[(job.exercise_id, m)].ended for m in job.start_methods) - started
         for method in job.start_methods:
             done = self._done[(job.exercise_id, method)]
             job.explored = max(job.explored, done.planned)
@@ -118,8 +162,13 @@ class Runs:
                                        if e.kind in ("sandbox.refused", "sandbox.bypass"))
 
     def of(self, exercise_id: str, start_method: str) -> MethodRuns | None:
-        """The observations of one exercise under one start method (None if not run)."""
-        return self._done.get((exercise_id, start_method))
+        """The observations of one exercise under one start method (None if not started): complete
+        for every driver that `wait_for` waited for, and for all once `wait` has returned."""
+        return self._done.get((exercise_id, start_method)) or self._live.get((exercise_id, start_method))
+
+    def asked(self, job: Job) -> bool:
+        """Some check waited for this job's runs (its hidden module loaded): worth waiting for to the end."""
+        return job.exercise_id in self._asked
 
     def close(self) -> None:
         """Stop what nobody waited for (a hidden module that did not load), and wait for it to end."""
@@ -130,10 +179,18 @@ class Runs:
             pool.shutdown(wait=True)
 
 
-def _run_sandbox(job: Job, start_method: str) -> MethodRuns:
+def _run_sandbox(job: Job, start_method: str, runs: MethodRuns) -> MethodRuns:
     """Import the student's module once, run every driver in order under each of its
-    schedules, keep the observations. Exploring costs driver runs, not sandboxes."""
-    runs = MethodRuns()
+    schedules, keep the observations (in `runs`, as they come). Exploring costs driver runs,
+    not sandboxes."""
+    try:
+        return _fill(job, start_method, runs)
+    finally:
+        runs.ended = time.monotonic()
+        runs.mark_done()
+
+
+def _fill(job: Job, start_method: str, runs: MethodRuns) -> MethodRuns:
     box = sandbox_module.Sandbox(job.submission, job.module_name, job.tests, start_method, job.timeout, job.limits)
     try:
         failure = box.start()
@@ -163,6 +220,7 @@ def _run_sandbox(job: Job, start_method: str) -> MethodRuns:
                     break
                 if job.seed is None and not any(e.kind in schedule.POINTS for e in observation.events):
                     break  # no synchronisation call to perturb: more schedules would be the same run
+            runs.mark_done(name)
             if box.dead:
                 runs.stopped = (CATEGORY_OF.get(observation.outcome, "crash"), box.dead_reason)
                 if observation is not runs.observations[name]:

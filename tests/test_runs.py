@@ -93,7 +93,41 @@ def test_a_hang_in_an_explored_run_is_named_by_the_checks_it_stopped(tmp_path):
         "@check('b', uses=second)\ndef test_b(obs):\n    pass\n")
     job = runs.Job(exercise_id="ex", tests=tmp_path / "hidden.py", submission=tmp_path / "student.py",
                    module_name="student", start_methods=("fork",), timeout=2, limits=Limits(), schedules=3)
-    done = runs._run_sandbox(job, "fork")
+    done = runs._run_sandbox(job, "fork", runs.MethodRuns())
     assert [o.outcome for o in done.explored["first"]] == ["returned", "timeout"]
     assert "second" not in done.observations
     assert done.stopped[0] == "timeout" and done.stopped_seed == done.explored["first"][1].seed
+
+
+def test_a_check_waits_for_its_own_driver_not_for_the_whole_sandbox(tmp_path):
+    """`wait_for` returns once that driver's runs have ended, while the sandbox is still busy with the
+    next one (which here waits for a file the test writes only afterwards): a check's verdict is
+    known, and shown, as soon as its own driver is done."""
+    from grader import runs
+    from grader.course import Limits
+
+    gate = tmp_path / "go"
+    (tmp_path / "student.py").write_text("def f():\n    return 1\n")
+    (tmp_path / "hidden.py").write_text(
+        "import os, time\n"
+        "from grader.checks import check, driver\n"
+        "@driver\ndef first(student):\n    return student.f()\n"
+        f"@driver\ndef second(student):\n    while not os.path.exists({str(gate)!r}):\n        time.sleep(0.01)\n"
+        "    return 2\n"
+        "@check('a', uses=first)\ndef test_a(obs):\n    pass\n"
+        "@check('b', uses=second)\ndef test_b(obs):\n    pass\n")
+    job = runs.Job(exercise_id="ex", tests=tmp_path / "hidden.py", submission=tmp_path / "student.py",
+                   module_name="student", start_methods=("fork",), timeout=60, limits=Limits(), schedules=1)
+    all_runs = runs.Runs()
+    try:
+        all_runs.wait_for(job, "fork", "first")
+        live = all_runs.of("ex", "fork")
+        assert live.observations["first"].value == 1
+        assert "second" not in live.done and not live.finished  # the sandbox goes on meanwhile
+        gate.write_text("")
+        all_runs.wait_for(job, "fork", "second")
+        all_runs.wait(job)
+        assert all_runs.of("ex", "fork").observations["second"].value == 2 and all_runs.of("ex", "fork").finished
+    finally:
+        gate.write_text("")
+        all_runs.close()
