@@ -14,6 +14,7 @@ be shown, while the sandbox goes on with the next driver. No pytest import here.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import threading
 import time
@@ -107,7 +108,7 @@ class Runs:
     def __init__(self):
         self._started: dict[str, tuple[float, ThreadPoolExecutor, dict[str, Future]]] = {}
         self._live: dict[tuple[str, str], MethodRuns] = {}  # filled in by the sandboxes as they go
-        self._done: dict[tuple[str, str], MethodRuns] = {}  # those whose sandbox has ended and been counted
+        self._counted: set[str] = set()  # exercises whose sandboxes have all ended and been counted in
         self._asked: set[str] = set()  # exercises some check has waited for
 
     def start(self, job: Job) -> None:
@@ -124,35 +125,29 @@ class Runs:
     def wait_for(self, job: Job, start_method: str, driver: str) -> None:
         """Until this driver's runs under this start method have all ended (starting the job's
         sandboxes if nobody has); the other drivers and start methods go on meanwhile."""
-        if (job.exercise_id, start_method) in self._done:
+        if job.exercise_id in self._counted:
             return
         self.start(job)
         self._asked.add(job.exercise_id)
         _, _, futures = self._started[job.exercise_id]
-        try:
+        with _stopping_all_on_error():
             self._live[(job.exercise_id, start_method)].wait_for(driver, futures[start_method])
-        except BaseException:  # Ctrl-C, the backstop timeout or the sandbox's own error: stop them all
-            sandbox_module.cancel_all()
-            raise
 
     def wait(self, job: Job) -> None:
         """Until the job's sandboxes have all ended (starting them if nobody has), then count what
         they saw into the job."""
-        if all((job.exercise_id, m) in self._done for m in job.start_methods):
+        if job.exercise_id in self._counted:
             return
         self.start(job)
         started, pool, futures = self._started[job.exercise_id]
         try:
-            for method, future in futures.items():
-                self._done[(job.exercise_id, method)] = future.result()
-        except BaseException:  # Ctrl-C or the backstop timeout: stop the sandboxes, then go
-            sandbox_module.cancel_all()
-            raise
+            with _stopping_all_on_error():
+                ended = [future.result() for future in futures.values()]  # the MethodRuns in self._live
         finally:
             pool.shutdown(wait=False)
-        job.seconds += max(self._done[(job.exercise_id, m)].ended for m in job.start_methods) - started
-        for method in job.start_methods:
-            done = self._done[(job.exercise_id, method)]
+        self._counted.add(job.exercise_id)
+        job.seconds += max(done.ended for done in ended) - started
+        for done in ended:
             job.explored = max(job.explored, done.planned)
             for observations in done.explored.values():
                 for observation in observations:
@@ -164,7 +159,7 @@ class Runs:
     def of(self, exercise_id: str, start_method: str) -> MethodRuns | None:
         """The observations of one exercise under one start method (None if not started): complete
         for every driver that `wait_for` waited for, and for all once `wait` has returned."""
-        return self._done.get((exercise_id, start_method)) or self._live.get((exercise_id, start_method))
+        return self._live.get((exercise_id, start_method))
 
     def asked(self, job: Job) -> bool:
         """Some check waited for this job's runs (its hidden module loaded): worth waiting for to the end."""
@@ -177,6 +172,16 @@ class Runs:
             sandbox_module.cancel_all()
         for _, pool, _ in self._started.values():
             pool.shutdown(wait=True)
+
+
+@contextlib.contextmanager
+def _stopping_all_on_error():
+    """Ctrl-C, the backstop timeout or a sandbox's own error while waiting: stop every sandbox, then go."""
+    try:
+        yield
+    except BaseException:
+        sandbox_module.cancel_all()
+        raise
 
 
 def _run_sandbox(job: Job, start_method: str, runs: MethodRuns) -> MethodRuns:
