@@ -62,7 +62,7 @@ class _GradeParser(_Parser):
 OVERVIEW_OPTIONS = {"--course": 1, "--no-color": 0}
 # Commands that run the student's code in the sandbox (the overview does when all is done).
 # What pyproject.toml installs, by import name: a missing one is a set-up to repair, not a grader bug.
-DEPENDENCIES = frozenset({"pytest", "pytest_timeout", "yaml", "jinja2", "psutil", "watchfiles", "babel"})
+DEPENDENCIES = frozenset({"yaml", "jinja2", "psutil", "watchfiles", "babel"})
 GRADING_COMMANDS = frozenset({"grade", "watch", "check", "overview"})
 WINDOWS_MESSAGE = (N_("grade: the sandbox cannot protect a run on native Windows, so grade does not run here. "
                    "Use WSL (Windows Subsystem for Linux): install it, open the course folder in a WSL "
@@ -208,7 +208,7 @@ def _course_language(argv: list[str]) -> str | None:
 
 
 def _grading_error(error: Exception) -> bool:
-    # Looked up, not imported: `grade list` and `grade hint` never import the runner (and pytest),
+    # Looked up, not imported: `grade list` and `grade hint` never import the runner (and psutil),
     # and an error raised while importing them must not raise again here.
     kinds = [getattr(sys.modules.get(f"{__package__}.{module}"), name, None)
              for module, name in (("runner", "GradingError"), ("sandbox", "SandboxError"))]

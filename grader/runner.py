@@ -1,8 +1,8 @@
 """Grading: the course and the submissions in, a verdict out.
 
-`grade()` runs the hidden-check modules of the chosen exercises in one pytest session,
-in this process, with grader/plugin.py (student code runs only in the sandboxes the
-plugin starts), then turns the plugin's records into a `RunVerdict`. It also keeps the
+`grade()` runs the hidden checks of the chosen exercises in this process with
+grader/checkrun.py (student code runs only in the sandboxes of grader/runs.py), then turns
+the checks' records into a `RunVerdict`. It also keeps the
 course's own files safe: a snapshot taken before the run is compared after it, and any
 file the student's code changed is put back and reported.
 """
@@ -16,10 +16,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from . import confinement, schedule
 from . import sandbox as sandbox_module
+from .checkrun import CheckRecord, CheckRunner
 from .confinement import weakest
 from .course import Course, Exercise
 from .i18n import N_, _
@@ -27,18 +27,9 @@ from .runs import Job, Runs
 from .snapshot import Snapshot
 from .verdict import Category, CheckResult, ExerciseVerdict, RunVerdict, Status, exercise_status
 
-if TYPE_CHECKING:
-    from .plugin import CheckRecord, GraderPlugin
-
 MISSING = N_("no {file} in the submission")  # a folder that lacks one exercise's file: that exercise is not done
 OnExercise = Callable[[int, int, Exercise, "ExerciseVerdict | None"], None]
 OnCheck = Callable[[str, str, CheckResult], None]
-# pytest's own plugins that a grading session never uses; each costs start-up time (unraisableexception
-# alone runs the garbage collector five times at exit, ~30 ms). Hidden checks use none of their fixtures.
-UNUSED_PYTEST_PLUGINS = ("cacheprovider", "terminal", "stepwise", "unraisableexception", "threadexception",
-                         "junitxml", "doctest", "pastebin", "legacypath", "setuponly", "setupplan", "faulthandler",
-                         "logging", "recwarn", "subtests")
-BACKSTOP_MARGIN_S = 60  # pytest-timeout's limit on one check, beyond the sandbox's own deadlines
 
 
 class GradingError(Exception):
@@ -83,7 +74,7 @@ def grade(course: Course, exercises: list[Exercise], submission: Path | None = N
           options: Options = Options(), on_exercise: OnExercise | None = None,
           on_check: OnCheck | None = None) -> RunVerdict:
     """on_exercise(index, total, exercise, verdict) is called before each exercise (verdict None)
-    and once it is graded: a long run then grades one exercise per pytest session, so that
+    and once it is graded: a long run then grades one exercise at a time, so that
     each exercise's result can be shown the moment it is known. on_check(exercise id, file
     shown, result) is called with each check's result the moment it is judged (one per start
     method), before the exercise's verdict exists."""
@@ -102,39 +93,34 @@ def grade(course: Course, exercises: list[Exercise], submission: Path | None = N
     empty = [ex.id for ex, job in zip(exercises, jobs, strict=True) if not job.start_methods]
     if empty:
         raise GradingError(f"no start method left to grade {', '.join(empty)} under: check --start-method")
-    longest = max(job.timeout for job in jobs)
-    args = [str(job.tests) for job in jobs] + [
-        "-p", "pytest_timeout", *[f"-pno:{name}" for name in UNUSED_PYTEST_PLUGINS],
-        "--import-mode=importlib",
-        "--rootdir", os.environ.get("RD") or str(course.root), "-c", os.devnull, "-o", "python_files=test_*.py",
-        "-o", f"timeout={longest * 40 + BACKSTOP_MARGIN_S:g}", "-W", "ignore::pytest.PytestAssertRewriteWarning",
-    ]
     # Where the kernel keeps every sandbox out of the course's files there is nothing to undo:
     # no snapshot (a sandbox that Landlock did not confine after all runs nothing; see sandbox_child).
     snapshot = None if confinement.guards_files() else Snapshot.take(course.root)
     sandbox_module.reset_cancel()
     started = time.monotonic()
     runs = Runs()
-    if snapshot is None:
-        # The first exercise's sandboxes run while pytest is imported and collects. Only where the
-        # kernel keeps the course's files safe: elsewhere the student's import could rewrite a
-        # hidden module before pytest has read it, so the sandboxes wait for the collection.
-        runs.start(jobs[0])
+    shown = {job.exercise_id: _shown_path(job.submission) for job in jobs}
+    checks = CheckRunner(jobs, runs, None if on_check is None else
+                         lambda record: on_check(record.exercise_id, shown[record.exercise_id], _check_result(record)))
+    interrupted: KeyboardInterrupt | None = None
     try:
-        import pytest
-
-        from .plugin import GraderPlugin
-
-        shown = {job.exercise_id: _shown_path(job.submission) for job in jobs}
-        plugin = GraderPlugin(jobs, runs, None if on_check is None else
-                              lambda record: on_check(record.exercise_id, shown[record.exercise_id],
-                                                      _check_result(record)))
-        with contextlib.redirect_stdout(sys.stderr):  # nothing pytest says may reach a JSON stdout
-            code = _pytest_main(args, plugin)
-        if code != pytest.ExitCode.INTERRUPTED:
+        if snapshot is None:
+            # The first exercise's sandboxes run while the hidden modules load. Only where the
+            # kernel keeps the course's files safe: elsewhere the student's import could rewrite a
+            # hidden module before it is read, so the sandboxes wait for the modules.
+            runs.start(jobs[0])
+        checks.load()
+        with contextlib.redirect_stdout(sys.stderr):  # nothing a check prints may reach a JSON stdout
+            try:
+                checks.run()
+            except KeyboardInterrupt as stop:
+                interrupted = stop
+        if interrupted is None:
             for job in jobs:
                 if runs.asked(job):  # each check waited for its own driver: count what every run saw
                     runs.wait(job)
+    except KeyboardInterrupt as stop:
+        interrupted = stop
     finally:
         runs.close()
     # Where the kernel kept every sandbox from writing, a changed course file is not the
@@ -145,17 +131,14 @@ def grade(course: Course, exercises: list[Exercise], submission: Path | None = N
     changed = [] if confined or snapshot is None else snapshot.restore_changes(written)
     if snapshot is not None and not confined:
         # A .pyc planted for the next grading never runs. Named when the probe saw the student's
-        # code write it: the grader's own (pytest's rewritten checks) are deleted too, unnamed.
+        # code write it: the grader's own (a hidden module's, compiled as it loaded) are deleted too, unnamed.
         changed += [f"{os.path.relpath(path, course.root)} (added; removed)" for path in snapshot.drop_new_bytecode()
                     if path in written]
     _forget_hidden_modules(jobs)
-    if code == pytest.ExitCode.INTERRUPTED:
-        raise KeyboardInterrupt
-    if code not in (pytest.ExitCode.OK, pytest.ExitCode.TESTS_FAILED) and not plugin.records:
-        raise GradingError(f"the hidden checks could not run (pytest exit {int(code)}): "
-                           + "; ".join(plugin.collection_errors.values())[:2000])
+    if interrupted is not None:
+        raise interrupted
     elapsed = time.monotonic() - started
-    verdicts = tuple(_verdict(ex, job, plugin, elapsed if len(jobs) == 1 else job.seconds, changed, options.timeline)
+    verdicts = tuple(_verdict(ex, job, checks, elapsed if len(jobs) == 1 else job.seconds, changed, options.timeline)
                      for ex, job in zip(exercises, jobs, strict=True))
     return RunVerdict(exercises=verdicts, title=course.title,
                       final_message=course.final_message if len(exercises) == len(course.exercises) else "")
@@ -174,7 +157,7 @@ def _grade_each(course: Course, exercises: list[Exercise], submission: Path | No
 
 
 def _forget_hidden_modules(jobs: list[Job]) -> None:
-    """pytest's importlib mode reuses a module already in sys.modules under the same name: the
+    """A hidden module stays in sys.modules under its name once loaded: the
     next grading in this process (another copy of the course, an edited hidden module under
     `grade check`) must import the hidden modules afresh."""
     files = {job.tests.resolve() for job in jobs}
@@ -183,22 +166,6 @@ def _forget_hidden_modules(jobs: list[Job]) -> None:
         file = getattr(module, "__file__", None)
         if file and os.path.basename(file) in names and Path(file).resolve() in files:
             del sys.modules[name]
-
-
-def _pytest_main(args: list[str], plugin: GraderPlugin) -> int:
-    """pytest with only the plugins grading needs: whatever else is installed (a plugin that
-    reorders or repeats tests, one that runs them in workers) stays out of the verdict."""
-    import pytest
-
-    saved = os.environ.get("PYTEST_DISABLE_PLUGIN_AUTOLOAD")
-    os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = "1"
-    try:
-        return pytest.main(args, plugins=[plugin])
-    finally:
-        if saved is None:
-            os.environ.pop("PYTEST_DISABLE_PLUGIN_AUTOLOAD", None)
-        else:
-            os.environ["PYTEST_DISABLE_PLUGIN_AUTOLOAD"] = saved
 
 
 def _job(course: Course, exercise: Exercise, submission: Path, options: Options) -> Job:
@@ -212,16 +179,16 @@ def _job(course: Course, exercise: Exercise, submission: Path, options: Options)
                seed=options.seed)
 
 
-def _verdict(exercise: Exercise, job: Job, plugin: GraderPlugin, seconds: float,
+def _verdict(exercise: Exercise, job: Job, checks_run: CheckRunner, seconds: float,
              changed: list[str], timeline: bool = False) -> ExerciseVerdict:
-    records = [r for r in plugin.records if r.exercise_id == exercise.id]
+    records = [r for r in checks_run.records if r.exercise_id == exercise.id]
     checks = [_check_result(r) for r in records]
     if len(job.start_methods) > 1:
-        checks = _start_method_advice(job, plugin, records, checks)
+        checks = _start_method_advice(job, checks_run, records, checks)
     message = ""
-    if exercise.id in plugin.collection_errors:
+    if exercise.id in checks_run.load_errors:
         message = (_("The hidden checks of this exercise could not be loaded:") + "\n"
-                   + plugin.collection_errors[exercise.id])
+                   + checks_run.load_errors[exercise.id])
         checks.append(CheckResult(name=_("the hidden checks load"), status=Status.ERROR, category=Category.ERROR,
                                   message=message))
     elif not checks:
@@ -239,16 +206,16 @@ def _verdict(exercise: Exercise, job: Job, plugin: GraderPlugin, seconds: float,
         checks=checks_t, leftover_processes=job.leftovers, hint=exercise.hint,
         file=_shown_path(job.submission), message=message, schedules=_schedules(exercise, job, checks_t),
         confinement=weakest(job.confinement.values()),
-        timelines=_timelines(job, plugin, records) if timeline else (),
+        timelines=_timelines(job, checks_run, records) if timeline else (),
     )
 
 
-def _start_method_advice(job: Job, plugin: GraderPlugin, records: list[CheckRecord], checks: list) -> list:
+def _start_method_advice(job: Job, checks_run: CheckRunner, records: list[CheckRecord], checks: list) -> list:
     """Where a check's category differs between start methods, its failures say why (startmethods.py)."""
     from .startmethods import Outcome, annotate
 
     def outcome(record: CheckRecord) -> Outcome:
-        runs = plugin.runs_of(job.exercise_id, record.start_method)
+        runs = checks_run.runs_of(job.exercise_id, record.start_method)
         obs = runs and (runs.observations.get(record.driver) or runs.import_failure)
         error = f"{obs.error.type}: {obs.error.message} {obs.error.remote_traceback}" if obs and obs.error else ""
         return Outcome(record.start_method or "", record.category, error, obs.output if obs else "")
@@ -266,13 +233,13 @@ def _start_method_advice(job: Job, plugin: GraderPlugin, records: list[CheckReco
     return [next(it) if f is not None else c for c, f in zip(checks, failing, strict=True)]
 
 
-def _timelines(job: Job, plugin: GraderPlugin, records: list[CheckRecord]) -> tuple[dict, ...]:
+def _timelines(job: Job, checks_run: CheckRunner, records: list[CheckRecord]) -> tuple[dict, ...]:
     """Per start method, the timeline of the run the first failing check judged (else the first run)."""
     from . import timeline
 
     made = []
     for method in job.start_methods:
-        runs = plugin.runs_of(job.exercise_id, method)
+        runs = checks_run.runs_of(job.exercise_id, method)
         if runs is None:
             continue
         failed = next((r.driver for r in records if r.start_method == method and r.status != "pass" and r.driver

@@ -5,11 +5,11 @@ For each exercise (`Job`) one sandbox per start method runs side by side, in a t
 this process each; each sandbox imports the student's module once and runs every driver
 of the hidden-check module in order, under each of its schedules. Which drivers there are,
 and how many schedules their checks ask for, the sandbox says itself once it has imported
-the hidden module (grader/sandbox_child.py), so the runs need no pytest session: the
-runner starts the first exercise's runs before it even imports pytest, and the plugin
-(grader/plugin.py) waits for them when its first check asks. A check waits for its own
-driver's runs only (`wait_for`), not for the whole sandbox: its verdict is known, and can
-be shown, while the sandbox goes on with the next driver. No pytest import here.
+the hidden module (grader/sandbox_child.py), so the runs need nothing of the grader's
+side: the runner starts the first exercise's runs before it even loads the hidden modules,
+and the check runner (grader/checkrun.py) waits for them when its first check asks. A check
+waits for its own driver's runs only (`wait_for`), not for the whole sandbox: its verdict is
+known, and can be shown, while the sandbox goes on with the next driver.
 """
 
 from __future__ import annotations
@@ -93,10 +93,14 @@ class MethodRuns:
                 self.done.add(driver)
             self._changed.notify_all()
 
-    def wait_for(self, driver: str, future: Future) -> None:
-        """Until the driver's runs have all ended, or the sandbox has (its error, if it raised one)."""
+    def wait_for(self, driver: str, future: Future, patience: float | None = None) -> None:
+        """Until the driver's runs have all ended, or the sandbox has (its error, if it raised one);
+        TimeoutError after `patience` seconds."""
+        given_up = None if patience is None else time.monotonic() + patience
         with self._changed:
             while driver not in self.done and not self.finished and not future.done():
+                if given_up is not None and time.monotonic() > given_up:
+                    raise TimeoutError(f"the sandbox gave no result for {driver} within {patience:g} s")
                 self._changed.wait(0.1)  # a timeout, so that Ctrl-C is seen at once
         if self.finished or future.done():
             future.result()
@@ -122,16 +126,17 @@ class Runs:
             futures[method] = pool.submit(_run_sandbox, job, method, live)
         self._started[job.exercise_id] = (time.monotonic(), pool, futures)
 
-    def wait_for(self, job: Job, start_method: str, driver: str) -> None:
+    def wait_for(self, job: Job, start_method: str, driver: str, patience: float | None = None) -> None:
         """Until this driver's runs under this start method have all ended (starting the job's
-        sandboxes if nobody has); the other drivers and start methods go on meanwhile."""
+        sandboxes if nobody has); the other drivers and start methods go on meanwhile.
+        TimeoutError after `patience` seconds: only a grader's own bug waits that long."""
         if job.exercise_id in self._counted:
             return
         self.start(job)
         self._asked.add(job.exercise_id)
         _, _, futures = self._started[job.exercise_id]
         with _stopping_all_on_error():
-            self._live[(job.exercise_id, start_method)].wait_for(driver, futures[start_method])
+            self._live[(job.exercise_id, start_method)].wait_for(driver, futures[start_method], patience)
 
     def wait(self, job: Job) -> None:
         """Until the job's sandboxes have all ended (starting them if nobody has), then count what

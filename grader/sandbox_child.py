@@ -314,7 +314,7 @@ def _label(name: str) -> None:
 def _drivers_of(module) -> list[list]:
     """[name, schedules asked, failed by leftovers] of each driver of the hidden-check module, in
     the module's order (the last: some check of it fails whenever processes are left running):
-    what the supervisor runs, known before (and without) the grader's pytest session."""
+    what the supervisor runs, known before (and without) the grader's own loading of the checks."""
     from grader.drivers import is_driver
 
     asked = {name: [name, 0, False] for name, value in vars(module).items() if is_driver(value)}

@@ -225,7 +225,7 @@ def uncaught_checks(check_names: Iterable[str], bug_verdicts: Iterable[ExerciseV
 
 
 def _grade(course: Course, exercise: Exercise, path: Path, timeout: float | None) -> ExerciseVerdict:
-    from .runner import Options, grade  # pytest is imported only when something is graded
+    from .runner import Options, grade  # the runner is imported only when something is graded
 
     if _QUEUE is not None:  # in a worker: tell the parent what is being graded, for its progress lines
         _QUEUE.put((exercise.id, _rel(course, path)))

@@ -4,7 +4,7 @@ imported, forked once per sandbox.
 A fresh interpreter per sandbox costs its start-up and the import of the probe and the
 rest of grader/sandbox_child.py (0.14 s here without bytecode caching), three times per
 exercise. The zygote pays that once per grader process, and it is started as the grader
-starts, so that it imports while the grader imports pytest. Each sandbox is then a fork of
+starts, so that it imports while the grader imports the rest of itself. Each sandbox is then a fork of
 it, made in two steps: the zygote forks a go-between, which forks the sandbox's process
 and exits at once. The sandbox's process is thus re-parented to the grader (a child
 subreaper, grader/proctree.py), which waits for it and owns its tree exactly as it owns a

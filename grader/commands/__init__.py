@@ -2,7 +2,7 @@
 
 A command module defines `HELP` (one line for `grade --help`), `configure(parser)` (its
 own arguments) and `run(args) -> int` (its exit status). Modules are imported only when
-their command runs, so `grade list` never pays for pytest. To add a command, add a module
+their command runs, so `grade list` never pays for the runner. To add a command, add a module
 and one line to COMMANDS.
 """
 

@@ -23,7 +23,7 @@ class Interrupted(KeyboardInterrupt):
     kills the process with SIGINT although grade caught it, wrote the format's document and
     returned 130."""
 
-    last: int | None = None  # the signal, for the code that sees only pytest's plain KeyboardInterrupt
+    last: int | None = None  # the signal, for code that sees only a plain KeyboardInterrupt
 
     def __init__(self, signum: int = signal.SIGINT):
         super().__init__(signum)

@@ -58,7 +58,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args) -> int:
     from ..sandbox import warm_up
 
-    warm_up()  # the warm sandbox imports while this process imports pytest
+    warm_up()  # the warm sandbox imports while this process imports the runner
     from ..runner import Options, grade
 
     parser = args.parser

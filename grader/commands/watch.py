@@ -7,7 +7,7 @@ driver run once, shown as soon as they are judged (a fraction of the whole gradi
 whole verdict, every start method and explored schedule, replaces it when it is known. A
 first look that hangs is the result (every start method would wait as long): r grades all. Keys are read one at a time (the terminal in cbreak mode, restored on every way
 out: q, Ctrl-C, a signal); keys pressed while grading are thrown away. The process keeps
-the grader warm — the course loaded, the runner and pytest imported once — so a
+the grader warm — the course loaded, the runner imported once — so a
 re-grade starts as soon as the save is reported (grader/filewatch.py).
 """
 
@@ -72,7 +72,7 @@ def run(args) -> int:
     from ..sandbox import warm_up
 
     warm_up()  # one warm sandbox for the whole session: every re-grade forks it
-    from ..runner import Options  # imported once, here: every re-grade finds pytest warm
+    from ..runner import Options  # imported once, here: every re-grade finds the runner warm
 
     course = load_course(find_course(args.course))
     progress.keep_originals(course)
@@ -209,7 +209,7 @@ class _Session:
                 return
             lines = [] if shown else ["", text.heading(exercise_id, self.exercise.title, file, color)]
             shown.append(line)
-            _say("\n".join([*lines, line]), out)  # pytest's session sends sys.stdout elsewhere meanwhile
+            _say("\n".join([*lines, line]), out)  # the runner sends sys.stdout elsewhere meanwhile
 
         return show
 

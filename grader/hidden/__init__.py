@@ -1,1 +1,1 @@
-"""The hidden checks of the course: one pytest module per exercise."""
+"""The hidden checks of the course: one module per exercise (grader/checkrun.py runs them)."""
