@@ -18,8 +18,10 @@ SOLUTION = "solutions/exercise1_process.py"
 
 
 def _module(tmp_path: Path, body: str) -> Path:
+    """A hidden module with one driver, `run`, and `body` after it."""
     path = tmp_path / "test_hidden_module.py"
-    path.write_text("from grader.checks import check, driver, expect\n\n" + textwrap.dedent(body))
+    path.write_text("from grader.checks import check, driver, expect\n\n\n@driver\ndef run(student):\n    return 1\n"
+                    + textwrap.dedent(body))
     return path
 
 
@@ -31,10 +33,6 @@ def _grade(course: Path, *args: str) -> subprocess.CompletedProcess:
 
 def test_checks_are_listed_in_the_order_they_are_defined(tmp_path):
     path = _module(tmp_path, """
-        @driver
-        def run(student):
-            return 1
-
         @check("second in the alphabet, first in the file", uses=run)
         def test_b(obs):
             pass
@@ -63,10 +61,6 @@ def test_a_function_named_like_a_check_without_the_mark_is_named(tmp_path):
 
 def test_a_check_that_asks_for_something_it_is_not_given_is_named(tmp_path):
     path = _module(tmp_path, """
-        @driver
-        def run(student):
-            return 1
-
         @check("wants a fixture", uses=run)
         def test_wants(obs, tmp_path):
             pass
