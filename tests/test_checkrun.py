@@ -125,3 +125,14 @@ def test_grading_never_imports_pytest():
                           capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.strip().splitlines()[-1] == "False"
+
+
+def test_a_check_stops_waiting_for_a_driver_after_its_patience():
+    """The backstop against a grader's own bug (pytest-timeout's, before): a sandbox that never
+    reports its driver is given up on with an error, not waited for for ever."""
+    from concurrent.futures import Future
+
+    from grader.runs import MethodRuns
+
+    with pytest.raises(TimeoutError, match="gave no result for stuck within 0.05 s"):
+        MethodRuns().wait_for("stuck", Future(), patience=0.05)
